@@ -1,0 +1,55 @@
+"""The staff roles as groups with their permissions, kept in step after every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+
+_VIEW_ORDERS = [
+    "orders.view_order",
+    "orders.view_orderline",
+    "orders.view_customer",
+    "orders.view_product",
+    "orders.view_shipment",
+    "orders.view_payment",
+    "orders.view_discount",
+    "vendors.view_vendor",
+]
+_VIEW_TICKETS = [
+    "rma.view_ticket",
+    "rma.view_ticketline",
+    "rma.view_tickettransition",
+    "rma.view_returnpolicy",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SUPPORT: _VIEW_ORDERS
+    + _VIEW_TICKETS
+    + [
+        "rma.change_ticket",
+        "rma.authorize_ticket",
+        "rma.reject_ticket",
+        "rma.cancel_ticket",
+        "rma.expire_ticket",
+        "rma.diagnose_ticket",
+        "rma.resolve_ticket",
+        "vendors.change_vendor",
+    ],
+    Role.WAREHOUSE: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.receive_ticket"],
+    Role.ACCOUNTANT: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.resolve_ticket"],
+}
+
+
+def ensure_roles(**kwargs) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent)."""
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    found = {
+        f"{app}.{codename}": pk
+        for pk, app, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    if not wanted <= found.keys():
+        return  # not every app is migrated yet; a later post_migrate finishes the job
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([found[perm] for perm in perms])

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RmaConfig(AppConfig):
+    name = "rma"
+    verbose_name = _("Returns (RMA)")
