@@ -1,0 +1,239 @@
+"""Plain facts about one order, as the pure rules read them.
+
+The rules (`withdrawals/rules.py`, `rma/rules.py`, `refunds/calculator.py`) never see a
+model: a selector copies an order and its customer, lines, shipments and payments into
+these frozen dataclasses, one attribute per column, and the rules decide on those.
+Times are already dates here (the selector converts `placed_at`, `shipped_at` and
+`delivered_at` to the shop's day in Europe/Amsterdam); money is VAT-inclusive `Decimal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+class CustomerType:
+    """Who bought (SPEC §1); the values are the import format's (Appendix A)."""
+
+    CONSUMER = "consumer"
+    BUSINESS = "business"
+
+
+class Flag:
+    """Product flags (SPEC §1); the values are the import format's (Appendix A)."""
+
+    DIGITAL = "digital"
+    CUSTOM = "custom"
+    SEALED_SOFTWARE = "sealed_software"
+    ACTIVATES_ON_USE = "activates_on_use"
+    GIFT_VOUCHER = "gift_voucher"
+    OUTLET = "outlet"
+    SPECIAL_ORDER = "special_order"
+    HAS_LOGIN = "has_login"
+
+    ALL = frozenset(
+        {
+            DIGITAL,
+            CUSTOM,
+            SEALED_SOFTWARE,
+            ACTIVATES_ON_USE,
+            GIFT_VOUCHER,
+            OUTLET,
+            SPECIAL_ORDER,
+            HAS_LOGIN,
+        }
+    )
+
+
+class PaymentMethod:
+    """Payment methods (Appendix A `payments[].method`)."""
+
+    CARD = "card"
+    IDEAL = "ideal"
+    PAYPAL = "paypal"
+    BANK_TRANSFER = "bank_transfer"
+    BILLINK = "billink"
+    BITCOIN = "bitcoin"
+    GIFT_VOUCHER = "gift_voucher"
+    STORE_CREDIT = "store_credit"
+    SAVINGS_POINTS = "savings_points"
+
+    # F6 (article 14.20): what was paid in these forms is refunded in the same form.
+    SAME_FORM = frozenset({GIFT_VOUCHER, STORE_CREDIT, SAVINGS_POINTS})
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    type: str = CustomerType.CONSUMER
+    partner: bool = False
+    country: str = "NL"
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.type == CustomerType.CONSUMER
+
+    @property
+    def is_partner(self) -> bool:
+        """Tell whether P1 partner terms can apply: partners are business customers only."""
+        return self.partner and not self.is_consumer
+
+
+@dataclass(frozen=True)
+class ShippingFacts:
+    method: str = "standard"
+    price: Decimal = Decimal("0.00")
+    # The cheapest standard delivery at the time of the order; None = `price` was standard.
+    standard_price: Decimal | None = None
+
+    @property
+    def standard(self) -> Decimal:
+        return self.price if self.standard_price is None else self.standard_price
+
+
+@dataclass(frozen=True)
+class DiscountFacts:
+    """An order-level discount, e.g. the 5% above EUR 1000 rule or a discount code."""
+
+    code: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    method: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal  # paid per unit, VAT included, before order-level discounts
+    vat_rate: Decimal = Decimal("21")
+    flags: frozenset[str] = frozenset()
+    promotion: bool = False
+    serials: tuple[str, ...] = ()
+    activated_at: date | None = None
+    warranty_months: int = 24  # V4: the vendor's default warranty
+    warranty_override_months: int | None = None  # V4: the product's own, if any
+    vendor_doa_days: int = 0  # R5: the vendor's DOA window; 0 = the vendor has none
+    held_by_other_tickets: int = 0  # units already in another open RMA ticket
+    name: str = ""
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+    @property
+    def paid(self) -> Decimal:
+        """Return what the customer paid for the whole line, before order-level discounts."""
+        return self.quantity * self.unit_price
+
+    @property
+    def warranty_period_months(self) -> int:
+        """V4: the product's override wins over the vendor's default."""
+        if self.warranty_override_months is not None:
+            return self.warranty_override_months
+        return self.warranty_months
+
+    @property
+    def is_goods(self) -> bool:
+        """Tell whether the line is shipped at all.
+
+        Digital content and gift vouchers (an e-mailed code, article 14.1) are never in
+        a shipment (Appendix A), so they neither start nor hold up W1's delivery-based period.
+        """
+        return not (self.has(Flag.DIGITAL) or self.has(Flag.GIFT_VOUCHER))
+
+    def activation_began(self, on: date) -> bool:
+        return self.activated_at is not None and self.activated_at <= on
+
+
+@dataclass(frozen=True)
+class ShipmentFacts:
+    shipped_at: date
+    delivered_at: date | None
+    lines: Mapping[str, int] = field(default_factory=dict)  # {line id: quantity}
+
+
+@dataclass(frozen=True)
+class UnitDelivery:
+    """One unit of a line: its serial (if known) and when it shipped and arrived."""
+
+    serial: str | None
+    shipped_at: date | None
+    delivered_at: date | None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    number: str
+    customer: CustomerFacts
+    placed_at: date
+    lines: tuple[LineFacts, ...]
+    invoiced_on: date | None = None
+    shipping: ShippingFacts = ShippingFacts()
+    discounts: tuple[DiscountFacts, ...] = ()
+    payments: tuple[PaymentFacts, ...] = ()
+    shipments: tuple[ShipmentFacts, ...] = ()
+
+    def line(self, line_id: str) -> LineFacts:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise KeyError(line_id)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), Decimal("0"))
+
+    def units(self, line_id: str, on: date) -> tuple[UnitDelivery, ...]:
+        """Return every unit of a line with its shipment dates as known on `on`.
+
+        V4 needs the delivery date of the unit being returned: serials are handed out in
+        shipment order, the first serials to the earliest shipment. A shipment shipped or
+        delivered after `on` has not happened yet on that day, so the rules can be asked
+        about any day, past or future, and agree with what was known then.
+        """
+        line = self.line(line_id)
+        ordered = sorted(self.shipments, key=lambda s: (s.shipped_at, s.delivered_at or date.max))
+        dates: list[tuple[date | None, date | None]] = []
+        for shipment in ordered:
+            shipped = shipment.shipped_at if shipment.shipped_at <= on else None
+            delivered = shipment.delivered_at
+            if shipped is None or delivered is None or delivered > on:
+                delivered = None
+            dates.extend([(shipped, delivered)] * shipment.lines.get(line_id, 0))
+        dates = dates[: line.quantity]
+        dates.extend([(None, None)] * (line.quantity - len(dates)))
+        serials = list(line.serials[: line.quantity])
+        serials.extend([None] * (line.quantity - len(serials)))
+        return tuple(
+            UnitDelivery(serial=serial, shipped_at=shipped, delivered_at=delivered)
+            for serial, (shipped, delivered) in zip(serials, dates, strict=True)
+        )
+
+    def delivered_quantity(self, line_id: str, on: date) -> int:
+        return sum(1 for unit in self.units(line_id, on) if unit.delivered_at is not None)
+
+    def unshipped_quantity(self, line_id: str, on: date) -> int:
+        return sum(1 for unit in self.units(line_id, on) if unit.shipped_at is None)
+
+    def last_delivery(self, on: date) -> date | None:
+        """Return the day the order's goods were all delivered, or None while some are not.
+
+        W1: with several products in one order, or one product in several shipments, the
+        cooling-off period starts the day after the last delivery.
+        """
+        days: list[date] = []
+        for line in self.lines:
+            if not line.is_goods:
+                continue
+            for unit in self.units(line.id, on):
+                if unit.delivered_at is None:
+                    return None
+                days.append(unit.delivered_at)
+        return max(days, default=None)

@@ -1,0 +1,424 @@
+"""Quote what a customer gets back for returning order lines (F1–F6, P1, W8, W10).
+
+Pure: an order's facts, the lines and quantities, the reason, the policy's `Terms` and the
+day go in; an itemized `Quote` comes out, each item with its rule id so an accountant can
+read why (F1). Each item is rounded half-up to cents once, and the total is the exact sum
+of the items, so the statement always adds up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from orders.facts import LineFacts, OrderFacts, PaymentMethod
+from refunds.money import ZERO, allocate, format_amount, to_cents
+from rma.rules import claimable_quantity, partner_restocking_applies, reason_decision
+from rma.terms import Reason, Terms
+from withdrawals.rules import SHOP_COUNTRY, Sentence, withdrawal_decision
+
+# R3, R5, R6 are the shop's or the carrier's fault; R4 is a warranty claim: no fees.
+FEE_FREE_REASONS = frozenset(
+    {Reason.DELIVERY_ERROR, Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT}
+)
+ORIGINAL_METHOD = "original"  # used when the order mirror has no payments recorded
+HUNDRED = Decimal("100")
+
+
+def _euros(amount: Decimal) -> str:
+    return "€\u00a0" + number_format(amount, decimal_pos=2, force_grouping=True)
+
+
+# Rendered with the active language's separators when the sentence is ("€ 1,057.95").
+euros = lazy(_euros, str)
+
+
+def _plain(number: Decimal) -> str:
+    """Write 20, 6 or 1.5 without trailing zeros or an exponent."""
+    return format(number.normalize(), "f")
+
+
+class QuoteError(ValueError):
+    """Bad input a person can cause; `message` is the translatable sentence to show."""
+
+    def __init__(self, message: Sentence) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    rule: str
+    description: Sentence
+    amount: Decimal  # goods and refundable delivery positive, fees and deductions negative
+    line: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "description": str(self.description),
+            "amount": format_amount(self.amount),
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class MethodPart:
+    method: str
+    amount: Decimal
+
+    def as_dict(self) -> dict[str, str]:
+        return {"method": self.method, "amount": format_amount(self.amount)}
+
+
+@dataclass(frozen=True)
+class Charge:
+    """F5: what the customer owes (an investigation), never a negative refund."""
+
+    rule: str
+    description: Sentence
+    amount: Decimal
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "rule": self.rule,
+            "description": str(self.description),
+            "amount": format_amount(self.amount),
+        }
+
+
+@dataclass(frozen=True)
+class Quote:
+    order: str
+    reason: str
+    items: tuple[QuoteItem, ...]
+    methods: tuple[MethodPart, ...]  # F6: how the total is paid back; sums to total
+    charges: tuple[Charge, ...] = ()
+    store_credit_valid_months: int | None = None  # F7 / P1, when part is paid as store credit
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.amount for item in self.items), ZERO)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return Appendix B's refund-quote shape, amounts as two-decimal strings."""
+        return {
+            "order": self.order,
+            "reason": self.reason,
+            "items": [item.as_dict() for item in self.items],
+            "total": format_amount(self.total),
+            "methods": [part.as_dict() for part in self.methods],
+            "charges": [charge.as_dict() for charge in self.charges],
+            "store_credit_valid_months": self.store_credit_valid_months,
+        }
+
+
+def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
+    """F1: allocate the order-level discounts over all lines pro rata by paid amount.
+
+    Largest remainder, so the shares add up to the discount to the cent.
+    """
+    total = to_cents(order.discount_total)
+    shares = allocate(total, [line.paid for line in order.lines]) if total else None
+    return {line.id: shares[i] if shares else ZERO for i, line in enumerate(order.lines)}
+
+
+def quote(
+    order: OrderFacts,
+    selection: Sequence[tuple[str, int]],
+    *,
+    reason: str,
+    terms: Terms,
+    on: date,
+    changed_mind: bool = False,
+    store_credit_choice: bool = False,
+    deductions: Mapping[str, Decimal] | None = None,
+    investigation_hours: Decimal | None = None,
+    country: str = SHOP_COUNTRY,
+) -> Quote:
+    """Quote the refund for returning `selection` [(line id, quantity)] for `reason` on `on`.
+
+    `deductions` are F4's depreciation/repair amounts per line id, set at diagnosis;
+    `investigation_hours` (R8, R12) become an F5 charge at the policy's hourly rate.
+    """
+    picked = _validated(order, selection, reason=reason, terms=terms, on=on, country=country)
+    deductions = dict(deductions or {})
+    unknown = set(deductions) - {line.id for line, _qty in picked}
+    if unknown:
+        raise QuoteError(
+            format_lazy(
+                _("Deductions name items that are not being returned: {lines}."),
+                lines=", ".join(sorted(unknown)),
+            )
+        )
+
+    items: list[QuoteItem] = []
+    shares = discount_shares(order)
+    for line, quantity in picked:
+        items.extend(_line_items(line, quantity, shares[line.id], deductions.get(line.id)))
+    goods = sum((item.amount for item in items), ZERO)
+    items.extend(_delivery_items(order, picked, reason))
+    p1 = reason == Reason.ORDER_ERROR and partner_restocking_applies(order, terms)
+    items.extend(
+        _fee_items(
+            order, picked, goods, reason=reason, terms=terms, on=on, p1=p1,
+            changed_mind=changed_mind, country=country,
+        )
+    )  # fmt: skip
+    total = sum((item.amount for item in items), ZERO)
+    methods, credit_months = _methods(order, total, terms, p1=p1, choice=store_credit_choice)
+    return Quote(
+        order=order.number,
+        reason=reason,
+        items=tuple(items),
+        methods=methods,
+        charges=_charges(investigation_hours, terms),
+        store_credit_valid_months=credit_months,
+    )
+
+
+def _validated(
+    order: OrderFacts,
+    selection: Sequence[tuple[str, int]],
+    *,
+    reason: str,
+    terms: Terms,
+    on: date,
+    country: str,
+) -> list[tuple[LineFacts, int]]:
+    """Refuse unknown lines, bad quantities and reasons the line cannot use that day."""
+    if reason not in Reason.ALL:
+        raise QuoteError(format_lazy(_("Unknown return reason {reason}."), reason=reason))
+    if not selection:
+        raise QuoteError(_("Choose at least one item to return."))
+    picked: list[tuple[LineFacts, int]] = []
+    for line_id, quantity in selection:
+        try:
+            line = order.line(line_id)
+        except KeyError:
+            raise QuoteError(
+                format_lazy(
+                    _("Order {order} has no item {line}."), order=order.number, line=line_id
+                )
+            ) from None
+        if any(seen.id == line_id for seen, _qty in picked):
+            raise QuoteError(format_lazy(_("Item {line} is listed twice."), line=line_id))
+        if quantity <= 0:
+            raise QuoteError(
+                format_lazy(_("The quantity for item {line} must be at least 1."), line=line_id)
+            )
+        available = claimable_quantity(order, line, reason, on)
+        if quantity > available:
+            raise QuoteError(
+                format_lazy(
+                    _("Only {available} of item {line} can be returned, not {quantity}."),
+                    available=available,
+                    line=line_id,
+                    quantity=quantity,
+                )
+            )
+        decision = reason_decision(order, line, reason, terms=terms, on=on, country=country)
+        if not decision.allowed:
+            raise QuoteError(decision.sentence)
+        picked.append((line, quantity))
+    return picked
+
+
+def _line_items(
+    line: LineFacts, quantity: int, share: Decimal, deduction: Decimal | None
+) -> list[QuoteItem]:
+    """F1 goods less the line's discount share for `quantity`; F4 deduction capped at the rest."""
+    goods = to_cents(quantity * line.unit_price)
+    items = [
+        QuoteItem(
+            rule="F1",
+            description=format_lazy(
+                _("{quantity} × {sku} at {price} each"),
+                quantity=quantity,
+                sku=line.sku,
+                price=euros(line.unit_price),
+            ),
+            amount=goods,
+            line=line.id,
+        )
+    ]
+    # F1: a partial quantity gets its proportional part of the line's share; never more
+    # than the goods, so no refund exceeds what was paid.
+    discount = min(goods, to_cents(share * quantity / line.quantity))
+    if discount:
+        items.append(
+            QuoteItem(
+                rule="F1",
+                description=format_lazy(_("Share of the order discount for {sku}"), sku=line.sku),
+                amount=-discount,
+                line=line.id,
+            )
+        )
+    if deduction:
+        if deduction < 0:
+            raise QuoteError(_("A deduction cannot be negative."))
+        # F4: depreciation and repair never above the line value.
+        capped = min(to_cents(deduction), goods - discount)
+        items.append(
+            QuoteItem(
+                rule="F4",
+                description=format_lazy(
+                    _("Depreciation or repair for {sku}, set at diagnosis"), sku=line.sku
+                ),
+                amount=-capped,
+                line=line.id,
+            )
+        )
+    return items
+
+
+def _delivery_items(
+    order: OrderFacts, picked: list[tuple[LineFacts, int]], reason: str
+) -> list[QuoteItem]:
+    """W8: delivery refunded only for a whole-order withdrawal, up to the standard price."""
+    shipping = order.shipping
+    if reason != Reason.WITHDRAWAL or shipping.price <= 0:
+        return []
+    returned = {line.id: quantity for line, quantity in picked}
+    whole_order = all(
+        returned.get(line.id) == line.quantity and line.held_by_other_tickets == 0
+        for line in order.lines
+    )
+    if not whole_order:
+        return [
+            QuoteItem(
+                rule="W8",
+                description=_(
+                    "Delivery costs are refunded only when the whole order is withdrawn."
+                ),
+                amount=ZERO,
+            )
+        ]
+    refundable = to_cents(min(shipping.price, shipping.standard))
+    if refundable < shipping.price:
+        description = format_lazy(
+            _(
+                "Delivery, refunded up to the cheapest standard delivery ({standard}); the "
+                "{surcharge} surcharge for {method} is not refunded"
+            ),
+            standard=euros(refundable),
+            surcharge=euros(shipping.price - refundable),
+            method=shipping.method,
+        )
+    else:
+        description = _("Delivery costs")
+    return [QuoteItem(rule="W8", description=description, amount=refundable)]
+
+
+def _fee_items(
+    order: OrderFacts,
+    picked: list[tuple[LineFacts, int]],
+    goods: Decimal,
+    *,
+    reason: str,
+    terms: Terms,
+    on: date,
+    p1: bool,
+    changed_mind: bool,
+    country: str,
+) -> list[QuoteItem]:
+    """F2, F3 and P1 fees, as percentages of the goods refunded after F4 deductions."""
+    if reason in FEE_FREE_REASONS or reason == Reason.WITHDRAWAL:
+        # R1 is a consumer's statutory withdrawal: free of charge (W10, article 7.8).
+        return []
+    fees: list[tuple[str, Decimal, Sentence]] = []
+    if terms.transaction_fee_percent and (changed_mind or reason == Reason.ORDER_ERROR):
+        why = _("you changed your mind") if changed_mind else _("an order error")
+        fees.append(("F2", terms.transaction_fee_percent, why))
+    if p1:
+        fees.append(("P1", terms.partner_restocking_percent, _("partner restocking")))
+    elif terms.order_error_restocking_percent:
+        fees.append(("F3", terms.order_error_restocking_percent, _("restocking")))
+    if not fees:
+        return []
+    if order.customer.is_consumer and all(
+        withdrawal_decision(order, line, on=on, terms=terms, country=country).allowed
+        for line, _qty in picked
+    ):
+        # W10: a consumer who may still withdraw is returning under the statutory right,
+        # whatever reason was picked, and that is free of charge.
+        return [
+            QuoteItem(
+                rule="W10",
+                description=_(
+                    "No fees: you are within your withdrawal period, so this return is free "
+                    "of charge."
+                ),
+                amount=ZERO,
+            )
+        ]
+    return [
+        QuoteItem(
+            rule=rule,
+            description=format_lazy(
+                _("{percent}% fee for {why}"), percent=_plain(percent), why=why
+            ),
+            amount=-to_cents(goods * percent / HUNDRED),
+        )
+        for rule, percent, why in fees
+    ]
+
+
+def _methods(
+    order: OrderFacts, total: Decimal, terms: Terms, *, p1: bool, choice: bool
+) -> tuple[tuple[MethodPart, ...], int | None]:
+    """F6: split the total over how it is paid back; return the parts and credit validity."""
+    if p1:
+        # P1: the partner's restocking refund is store credit valid 1 year (F7).
+        part = MethodPart(PaymentMethod.STORE_CREDIT, total)
+        return ((part,) if total > 0 else ()), terms.partner_credit_valid_months
+    if choice and not terms.store_credit_by_choice:
+        raise QuoteError(_("This shop does not offer store credit instead of a refund."))
+    if total <= 0:
+        return (), None
+    if choice:
+        part = MethodPart(PaymentMethod.STORE_CREDIT, total)
+        return (part,), terms.store_credit_valid_months
+    paid: dict[str, Decimal] = {}
+    for payment in order.payments:
+        if payment.amount > 0:
+            paid[payment.method] = paid.get(payment.method, ZERO) + payment.amount
+    if not paid:
+        return (MethodPart(ORIGINAL_METHOD, total),), None
+    # F6 (article 14.20): each way of paying gets back its share of what was paid, so gift
+    # voucher, store credit and savings points parts return in the same form, the rest to
+    # the original method(s).
+    amounts = allocate(total, list(paid.values()))
+    parts = tuple(
+        MethodPart(method, amount) for method, amount in zip(paid, amounts, strict=True) if amount
+    )
+    has_credit = any(part.method == PaymentMethod.STORE_CREDIT for part in parts)
+    return parts, terms.store_credit_valid_months if has_credit else None
+
+
+def _charges(hours: Decimal | None, terms: Terms) -> tuple[Charge, ...]:
+    """F5: an investigation (R8, R12) at the policy's hourly rate, charged, not deducted."""
+    if not hours:
+        return ()
+    return (
+        Charge(
+            rule="F5",
+            description=format_lazy(
+                _("Investigation: {hours} hours at {rate} per hour"),
+                hours=_plain(hours),
+                rate=euros(terms.hourly_rate),
+            ),
+            amount=to_cents(hours * terms.hourly_rate),
+        ),
+    )

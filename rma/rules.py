@@ -1,0 +1,415 @@
+"""Decide which return reasons (R1–R6) a line can use on a given day under a policy.
+
+Pure: plain facts (`orders.facts`), the policy's `Terms` and the day go in, decisions with
+their rule ids and a sentence for the customer come out. Windows "within N days of
+delivery" include day N. Windows count from the delivery of the unit being returned (V4);
+asked about a whole line, from its latest delivered unit, so the line is offered while any
+of its units still qualifies.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
+from rma.terms import Reason, Terms
+from withdrawals.rules import (
+    SHOP_COUNTRY,
+    Sentence,
+    WithdrawalDecision,
+    long_date,
+    withdrawal_decision,
+)
+
+RULE = {
+    Reason.WITHDRAWAL: "R1",
+    Reason.ORDER_ERROR: "R2",
+    Reason.DELIVERY_ERROR: "R3",
+    Reason.DEFECTIVE: "R4",
+    Reason.DEAD_ON_ARRIVAL: "R5",
+    Reason.DAMAGED_IN_TRANSIT: "R6",
+}
+
+LABEL = {
+    Reason.WITHDRAWAL: _("withdrawal"),
+    Reason.ORDER_ERROR: _("an order error"),
+    Reason.DELIVERY_ERROR: _("a delivery error"),
+    Reason.DEFECTIVE: _("a defect"),
+    Reason.DEAD_ON_ARRIVAL: _("dead on arrival"),
+    Reason.DAMAGED_IN_TRANSIT: _("damage in transit"),
+}
+
+# A business-only shop (b2b-distributor) has no consumer terms of its own; a consumer who
+# bought there anyway keeps only what the law gives: withdrawal (W10), the legal guarantee
+# (R14) for defects, and the shop's own delivery mistakes. Its trade extras stay closed.
+TRADE_ONLY = frozenset({Reason.ORDER_ERROR, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT})
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day `months` later, or that month's last day if it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A warranty or legal guarantee: runs until `until`, inclusive; None if it never began."""
+
+    until: date | None
+    active: bool
+
+    @classmethod
+    def from_until(cls, until: date | None, on: date) -> Cover:
+        # A cover ending today still covers today; one that ended yesterday does not.
+        return cls(until=until, active=until is not None and on <= until)
+
+
+@dataclass(frozen=True)
+class ReasonDecision:
+    reason: str
+    allowed: bool
+    rules: tuple[str, ...]
+    sentence: Sentence
+    conditions: tuple[str, ...] = ()  # rule ids checked only at receipt, e.g. ("P1",) sealed
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    line: LineFacts
+    returnable_quantity: int
+    withdrawable_quantity: int
+    units: tuple[UnitDelivery, ...]
+    withdrawal: WithdrawalDecision
+    warranty: Cover
+    legal_guarantee: Cover
+    decisions: tuple[ReasonDecision, ...]  # one per reason, in Reason.ALL order
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Return the reasons the customer can choose for this line on that day."""
+        return tuple(d.reason for d in self.decisions if d.allowed)
+
+
+def returnable_quantity(order: OrderFacts, line: LineFacts, on: date) -> int:
+    """Return the delivered units not already held by another open ticket."""
+    return max(0, order.delivered_quantity(line.id, on) - line.held_by_other_tickets)
+
+
+def claimable_quantity(order: OrderFacts, line: LineFacts, reason: str, on: date) -> int:
+    """Return how many units of the line a ticket for `reason` can take on `on`.
+
+    R1: before delivery one can always withdraw, so every unit not held elsewhere counts.
+    R2: units not yet shipped can still be cancelled (F2's "noticed before shipment").
+    R3–R6: only delivered units can be returned.
+    """
+    if reason == Reason.WITHDRAWAL:
+        count = line.quantity
+    elif reason == Reason.ORDER_ERROR:
+        count = order.delivered_quantity(line.id, on) + order.unshipped_quantity(line.id, on)
+    else:
+        count = order.delivered_quantity(line.id, on)
+    return max(0, count - line.held_by_other_tickets)
+
+
+def delivered_on(
+    order: OrderFacts, line: LineFacts, on: date, serial: str | None = None
+) -> date | None:
+    """Return the delivery day the windows count from: the unit's (V4), else the line's last."""
+    units = order.units(line.id, on)
+    if serial is not None:
+        units = tuple(u for u in units if u.serial == serial)
+        if not units:
+            raise KeyError(serial)
+    return max((u.delivered_at for u in units if u.delivered_at is not None), default=None)
+
+
+def warranty(order: OrderFacts, line: LineFacts, on: date, serial: str | None = None) -> Cover:
+    """V4: the vendor's (or product's) warranty months from the unit's delivery."""
+    delivered = delivered_on(order, line, on, serial)
+    if delivered is None:
+        return Cover(until=None, active=False)
+    return Cover.from_until(add_months(delivered, line.warranty_period_months), on)
+
+
+def legal_guarantee(
+    order: OrderFacts, line: LineFacts, terms: Terms, on: date, serial: str | None = None
+) -> Cover:
+    """R14: a consumer's statutory conformity guarantee against the shop, from delivery."""
+    delivered = delivered_on(order, line, on, serial)
+    if delivered is None or not order.customer.is_consumer:
+        return Cover(until=None, active=False)
+    return Cover.from_until(add_months(delivered, terms.legal_guarantee_months), on)
+
+
+def partner_restocking_applies(order: OrderFacts, terms: Terms) -> bool:
+    """P1: a partner's order error is restocking under the partner terms, if the shop has them."""
+    return terms.partner_restocking and order.customer.is_partner
+
+
+def _allow(reason: str, rules: tuple[str, ...], sentence: Sentence, **kw) -> ReasonDecision:
+    return ReasonDecision(reason=reason, allowed=True, rules=rules, sentence=sentence, **kw)
+
+
+def _refuse(reason: str, rules: tuple[str, ...], sentence: Sentence) -> ReasonDecision:
+    return ReasonDecision(reason=reason, allowed=False, rules=rules, sentence=sentence)
+
+
+def _within(
+    reason: str,
+    delivered: date | None,
+    days: int,
+    on: date,
+    allowed_text: Sentence,
+    ended_text: Sentence,
+) -> ReasonDecision:
+    """Decide a window of `days` after delivery, day `days` included."""
+    rule = RULE[reason]
+    if delivered is None:
+        return _refuse(reason, (rule,), _("This item has not been delivered yet."))
+    until = delivered + timedelta(days=days)
+    if on > until:
+        return _refuse(reason, (rule,), format_lazy(ended_text, day=long_date(until)))
+    return _allow(reason, (rule,), format_lazy(allowed_text, day=long_date(until)))
+
+
+def _final_sale(order: OrderFacts, line: LineFacts, reason: str, on: date) -> Sentence | None:
+    """R11 (licence-shop list): what line data shows is not eligible, for `reason`.
+
+    R11's other items (signs of use, seals, packaging, fully functional) are seen only at
+    receipt. The shop's own delivery mistakes (R3) stay its to fix, and a consumer's defect
+    claim stands under the legal guarantee (R14) even for final-sale items.
+    """
+    if reason == Reason.DELIVERY_ERROR:
+        return None
+    if reason == Reason.DEFECTIVE and order.customer.is_consumer:
+        return None
+    if line.has(Flag.DIGITAL) and line.activation_began(on):
+        return _(
+            "Licences, modules and other digital products cannot be returned once activation began."
+        )
+    if line.promotion or line.has(Flag.OUTLET):
+        return _("Items bought at a discount or on promotion are final sale.")
+    return None
+
+
+def reason_decision(
+    order: OrderFacts,
+    line: LineFacts,
+    reason: str,
+    *,
+    terms: Terms,
+    on: date,
+    serial: str | None = None,
+    country: str = SHOP_COUNTRY,
+) -> ReasonDecision:
+    """Decide whether `line` (or one unit of it, by `serial`) can be returned for `reason`."""
+    if reason not in RULE:
+        raise ValueError(f"unknown reason {reason!r}")
+    rule = RULE[reason]
+    if reason == Reason.WITHDRAWAL:
+        # W10: statutory, whatever the policy; R11 cannot narrow it either.
+        decision = withdrawal_decision(order, line, on=on, terms=terms, country=country)
+        if decision.allowed and claimable_quantity(order, line, reason, on) == 0:
+            return _refuse(reason, (), _held_sentence())
+        return ReasonDecision(
+            reason=reason,
+            allowed=decision.allowed,
+            rules=decision.rules,
+            sentence=decision.sentence,
+            conditions=decision.conditions,
+        )
+
+    consumer = order.customer.is_consumer
+    statutory_defect = reason == Reason.DEFECTIVE and consumer  # R14
+    if reason not in terms.offered_reasons() and not statutory_defect:
+        return _refuse(
+            reason,
+            (rule,),
+            format_lazy(_("This shop does not take returns for {reason}."), reason=LABEL[reason]),
+        )
+    if terms.business_only and consumer and reason in TRADE_ONLY:
+        return _refuse(
+            reason,
+            (rule,),
+            format_lazy(
+                _("This shop serves businesses; as a consumer you cannot return for {reason}."),
+                reason=LABEL[reason],
+            ),
+        )
+    if terms.strict_ineligibility:
+        final_sale = _final_sale(order, line, reason, on)
+        if final_sale is not None:
+            return _refuse(reason, ("R11",), final_sale)
+    if claimable_quantity(order, line, reason, on) == 0 and line.held_by_other_tickets:
+        return _refuse(reason, (), _held_sentence())
+
+    delivered = delivered_on(order, line, on, serial)
+    if reason == Reason.ORDER_ERROR:
+        return _order_error(order, line, terms=terms, on=on, delivered=delivered)
+    if reason == Reason.DELIVERY_ERROR:
+        return _within(
+            reason,
+            delivered,
+            terms.delivery_error_days,
+            on,
+            _("You can report a wrong delivery until {day}."),
+            _("Wrong deliveries had to be reported by {day}."),
+        )
+    if reason == Reason.DEFECTIVE:
+        return _defective(order, line, terms=terms, on=on, serial=serial)
+    if reason == Reason.DEAD_ON_ARRIVAL:
+        days = terms.doa_days if terms.doa_days is not None else line.vendor_doa_days
+        if days <= 0:
+            return _refuse(
+                reason,
+                (rule,),
+                _("There is no dead-on-arrival window for this product; report it as defective."),
+            )
+        return _within(
+            reason,
+            delivered,
+            days,
+            on,
+            _("You can report it dead on arrival until {day}."),
+            # R5: after the window a dead unit is a warranty case (R4).
+            _("The dead-on-arrival window ended on {day}; report it as defective instead."),
+        )
+    return _within(
+        reason,
+        delivered,
+        terms.damaged_in_transit_days,
+        on,
+        _("You can report damage in transit until {day}."),
+        _("Damage in transit had to be reported by {day}."),
+    )
+
+
+def _held_sentence() -> Sentence:
+    return _("Every unit of this item is already part of another open return.")
+
+
+def _order_error(
+    order: OrderFacts, line: LineFacts, *, terms: Terms, on: date, delivered: date | None
+) -> ReasonDecision:
+    """R2: the customer ordered the wrong item; P1 decides it for partners."""
+    reason = Reason.ORDER_ERROR
+    if partner_restocking_applies(order, terms):
+        return _partner_restocking(order, line, terms=terms, on=on, delivered=delivered)
+    if not line.is_goods:
+        if line.activation_began(on):
+            return _refuse(
+                reason,
+                ("R2",),
+                _("Digital products cannot be cancelled once activation began."),
+            )
+        # F2: "bought the wrong module/digital product and noticed before activation".
+        return _within(
+            reason,
+            order.placed_at,
+            terms.order_error_days,
+            on,
+            _("You can cancel this digital product before activation, until {day}."),
+            _("Wrongly ordered digital products had to be reported by {day}."),
+        )
+    if delivered is None and order.unshipped_quantity(line.id, on) > 0:
+        # F2: "chose the wrong product and noticed before shipment": a cancellation.
+        return _allow(reason, ("R2",), _("You can cancel this item before it ships."))
+    return _within(
+        reason,
+        delivered,
+        terms.order_error_days,
+        on,
+        _(
+            "You can return a wrongly ordered item, unused and in its original packaging, "
+            "until {day}."
+        ),
+        _("Wrongly ordered items had to be returned by {day}."),
+    )
+
+
+def _partner_restocking(
+    order: OrderFacts, line: LineFacts, *, terms: Terms, on: date, delivered: date | None
+) -> ReasonDecision:
+    """P1: restock up to N months after the invoice date, sealed only; not outlet or special."""
+    reason = Reason.ORDER_ERROR
+    if line.has(Flag.OUTLET) or line.has(Flag.SPECIAL_ORDER):
+        return _refuse(reason, ("P1",), _("Outlet items and special orders cannot be restocked."))
+    if delivered is None:
+        return _refuse(reason, ("P1",), _("This item has not been delivered yet."))
+    until = add_months(order.invoiced_on or order.placed_at, terms.partner_restocking_months)
+    if on > until:
+        return _refuse(
+            reason,
+            ("P1",),
+            format_lazy(_("Restocking was possible until {day}."), day=long_date(until)),
+        )
+    return _allow(
+        reason,
+        ("R2", "P1"),
+        format_lazy(
+            _(
+                "You can return this item for restocking until {day}, in its sealed packaging "
+                "only; {percent}% is kept and the rest is paid as store credit valid "
+                "{months} months."
+            ),
+            day=long_date(until),
+            percent=terms.partner_restocking_percent,
+            months=terms.partner_credit_valid_months,
+        ),
+        conditions=("P1",),
+    )
+
+
+def _defective(
+    order: OrderFacts, line: LineFacts, *, terms: Terms, on: date, serial: str | None
+) -> ReasonDecision:
+    """R4: open while the vendor's warranty (V4) or, for consumers, the legal guarantee runs."""
+    reason = Reason.DEFECTIVE
+    vendor = warranty(order, line, on, serial)
+    legal = legal_guarantee(order, line, terms, on, serial)
+    if vendor.until is None:
+        return _refuse(reason, ("R4",), _("This item has not been delivered yet."))
+    grounds: list[str] = []
+    if terms.offers_defective and vendor.active:
+        grounds.append("V4")
+    if legal.active:
+        grounds.append("R14")
+    if grounds:
+        until = max(c.until for c in (vendor, legal) if c.active and c.until is not None)
+        return _allow(
+            reason,
+            ("R4", *grounds),
+            format_lazy(_("You can report a defect until {day}."), day=long_date(until)),
+        )
+    refusing = ("V4", "R14") if order.customer.is_consumer else ("V4",)
+    ended = max(c.until for c in (vendor, legal) if c.until is not None)
+    return _refuse(
+        reason,
+        refusing,
+        format_lazy(_("The warranty ended on {day}."), day=long_date(ended)),
+    )
+
+
+def line_eligibility(
+    order: OrderFacts, line: LineFacts, *, terms: Terms, on: date, country: str = SHOP_COUNTRY
+) -> LineEligibility:
+    """Decide everything the returnability report shows for one line."""
+    return LineEligibility(
+        line=line,
+        returnable_quantity=returnable_quantity(order, line, on),
+        withdrawable_quantity=claimable_quantity(order, line, Reason.WITHDRAWAL, on),
+        units=order.units(line.id, on),
+        withdrawal=withdrawal_decision(order, line, on=on, terms=terms, country=country),
+        warranty=warranty(order, line, on),
+        legal_guarantee=legal_guarantee(order, line, terms, on),
+        decisions=tuple(
+            reason_decision(order, line, reason, terms=terms, on=on, country=country)
+            for reason in Reason.ALL
+        ),
+    )
