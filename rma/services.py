@@ -162,6 +162,22 @@ def ticket_create(
     return ticket
 
 
+# Conditions that check what the person types with the button (a reason, a resolution),
+# not the ticket's data: the button is offered and the input is asked for.
+_INPUT_CONDITIONS = {"_has_rejection_reason", "_has_resolution"}
+
+
+def ticket_transitions_for(ticket: Ticket, user) -> list[str]:
+    """Name the transitions `user` may make on `ticket` now (the buttons staff see)."""
+    names = []
+    for transition in ticket.get_all_state_transitions():
+        if transition.source not in (ticket.state, "*") or not transition.has_perm(ticket, user):
+            continue
+        if all(c(ticket) for c in transition.conditions if c.__name__ not in _INPUT_CONDITIONS):
+            names.append(transition.name)
+    return names
+
+
 def _transition(
     ticket: Ticket, *, name: str, by, note: str = "", internal: bool = False, **changes
 ) -> Ticket:

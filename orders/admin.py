@@ -1,0 +1,109 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Customer, Discount, Order, OrderLine, Payment, Product, Shipment
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "type", "partner", "language", "country", "email_bounced_at"]
+    list_filter = ["type", "partner", "language", "country"]
+    search_fields = ["email", "name", "company", "vat_number"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "vendor", "price", "flag_list"]
+    list_filter = [
+        "vendor",
+        "digital",
+        "custom",
+        "sealed_software",
+        "activates_on_use",
+        "gift_voucher",
+        "outlet",
+        "special_order",
+        "has_login",
+    ]
+    search_fields = ["sku", "name"]
+    list_select_related = ["vendor"]
+
+    @admin.display(description=_("flags"))
+    def flag_list(self, product: Product) -> str:
+        return ", ".join(sorted(product.flags))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "line_id",
+        "product",
+        "name",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+        "serials",
+        "delivered_quantity",
+        "held_quantity",
+    ]
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["shipped_at", "delivered_at", "carrier", "tracking"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["method", "amount"]
+
+
+class DiscountInline(ReadOnlyInline):
+    model = Discount
+    fields = ["code", "amount"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Orders are mirrored from the webshop by the import; staff read them here."""
+
+    list_display = ["number", "customer", "placed_at", "shipping_price", "line_count"]
+    list_filter = ["customer__type", "placed_at"]
+    search_fields = ["number", "customer__email", "customer__name", "lines__serials"]
+    list_select_related = ["customer"]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, ShipmentInline, PaymentInline, DiscountInline]
+    readonly_fields = [
+        "number",
+        "customer",
+        "placed_at",
+        "invoiced_on",
+        "shipping_method",
+        "shipping_price",
+        "standard_shipping_price",
+        "imported_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_count=Count("lines"))
+
+    @admin.display(description=_("lines"), ordering="line_count")
+    def line_count(self, order: Order) -> int:
+        return order.line_count
+
+    def has_add_permission(self, request) -> bool:
+        return False  # orders come from the webshop through the import
