@@ -226,8 +226,12 @@ def reason_decision(
         )
 
     consumer = order.customer.is_consumer
-    statutory_defect = reason == Reason.DEFECTIVE and consumer  # R14
-    if reason not in terms.offered_reasons() and not statutory_defect:
+    offered = reason in terms.offered_reasons() or (
+        # R14: a consumer's defect claim stands whatever the policy; P1: partners restock.
+        (reason == Reason.DEFECTIVE and consumer)
+        or (reason == Reason.ORDER_ERROR and partner_restocking_applies(order, terms))
+    )
+    if not offered:
         return _refuse(
             reason,
             (rule,),
