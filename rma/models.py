@@ -210,15 +210,29 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         # Staff filter by state and age; the deadline chasers (D1–D3) ask for the due ones.
-        indexes = [models.Index(fields=["state", "state_changed_at"])]
-        permissions = [
-            ("authorize_ticket", _("Can authorize a ticket")),
-            ("reject_ticket", _("Can reject a ticket")),
-            ("cancel_ticket", _("Can cancel any ticket")),
-            ("expire_ticket", _("Can expire a ticket")),
-            ("receive_ticket", _("Can receive a ticket's parcel")),
-            ("diagnose_ticket", _("Can diagnose a ticket")),
-            ("resolve_ticket", _("Can resolve a ticket")),
+        indexes = [
+            models.Index(fields=["state", "state_changed_at"]),
+            # D2 ship reminder and expiry: authorized, not shipped, by authorization time.
+            models.Index(
+                fields=["state_changed_at"],
+                condition=Q(state="authorized", shipped_on__isnull=True),
+                name="ticket_d2_unshipped_idx",
+            ),
+            # D3 tracking reminder: authorized, no tracking number, by the shipping day.
+            models.Index(
+                fields=["shipped_on"],
+                condition=Q(state="authorized", tracking_number=""),
+                name="ticket_d3_no_tracking_idx",
+            ),
+            # D4 refund alert (W7): open withdrawals by their date of notice.
+            models.Index(
+                fields=["notice_on"],
+                condition=Q(
+                    reason="withdrawal",
+                    state__in=["requested", "authorized", "received", "diagnosed"],
+                ),
+                name="ticket_d4_open_notice_idx",
+            ),
         ]
 
     def __str__(self) -> str:
