@@ -234,6 +234,15 @@ class Ticket(models.Model):
                 name="ticket_d4_open_notice_idx",
             ),
         ]
+        permissions = [
+            ("authorize_ticket", _("Can authorize a ticket")),
+            ("reject_ticket", _("Can reject a ticket")),
+            ("cancel_ticket", _("Can cancel any ticket")),
+            ("expire_ticket", _("Can expire a ticket")),
+            ("receive_ticket", _("Can receive a ticket's parcel")),
+            ("diagnose_ticket", _("Can diagnose a ticket")),
+            ("resolve_ticket", _("Can resolve a ticket")),
+        ]
 
     def __str__(self) -> str:
         return self.number
