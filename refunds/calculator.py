@@ -25,10 +25,6 @@ from rma.rules import claimable_quantity, partner_restocking_applies, reason_dec
 from rma.terms import Reason, Terms
 from withdrawals.rules import SHOP_COUNTRY, Sentence, withdrawal_decision
 
-# R3, R5, R6 are the shop's or the carrier's fault; R4 is a warranty claim: no fees.
-FEE_FREE_REASONS = frozenset(
-    {Reason.DELIVERY_ERROR, Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT}
-)
 ORIGINAL_METHOD = "original"  # used when the order mirror has no payments recorded
 HUNDRED = Decimal("100")
 
@@ -333,18 +329,29 @@ def _fee_items(
     changed_mind: bool,
     country: str,
 ) -> list[QuoteItem]:
-    """F2, F3 and P1 fees, as percentages of the goods refunded after F4 deductions."""
-    if reason in FEE_FREE_REASONS or reason == Reason.WITHDRAWAL:
-        # R1 is a consumer's statutory withdrawal: free of charge (W10, article 7.8).
+    """F2, F3 and P1 fees, as percentages of the goods refunded after F4 deductions.
+
+    Only an order error (R2) carries fees: R1 is a consumer's statutory withdrawal, free of
+    charge (W10, article 7.8), and R3–R6 are the shop's, the carrier's or the vendor's
+    business. F2's four seed cases (wrong product or module, wrong details, changed mind)
+    are all returned as R2; `changed_mind` only words the fee.
+    """
+    if reason != Reason.ORDER_ERROR:
         return []
     fees: list[tuple[str, Decimal, Sentence]] = []
-    if terms.transaction_fee_percent and (changed_mind or reason == Reason.ORDER_ERROR):
-        why = _("you changed your mind") if changed_mind else _("an order error")
-        fees.append(("F2", terms.transaction_fee_percent, why))
+    if terms.transaction_fee_percent:
+        template = (
+            _("{percent}% transaction fee: you changed your mind")
+            if changed_mind
+            else _("{percent}% transaction fee: wrong item or order details")
+        )
+        fees.append(("F2", terms.transaction_fee_percent, template))
     if p1:
-        fees.append(("P1", terms.partner_restocking_percent, _("partner restocking")))
+        fees.append(
+            ("P1", terms.partner_restocking_percent, _("{percent}% partner restocking fee"))
+        )
     elif terms.order_error_restocking_percent:
-        fees.append(("F3", terms.order_error_restocking_percent, _("restocking")))
+        fees.append(("F3", terms.order_error_restocking_percent, _("{percent}% restocking fee")))
     if not fees:
         return []
     if order.customer.is_consumer and all(
@@ -366,12 +373,10 @@ def _fee_items(
     return [
         QuoteItem(
             rule=rule,
-            description=format_lazy(
-                _("{percent}% fee for {why}"), percent=_plain(percent), why=why
-            ),
+            description=format_lazy(template, percent=_plain(percent)),
             amount=-to_cents(goods * percent / HUNDRED),
         )
-        for rule, percent, why in fees
+        for rule, percent, template in fees
     ]
 
 
