@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models import Order, OrderLine
 from rma.terms import PRESETS, Reason, Terms
@@ -169,7 +169,7 @@ def _is_own_ticket_or_may_cancel(ticket: Ticket, user) -> bool:
     )
 
 
-class Ticket(models.Model):
+class Ticket(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("RMA number"), max_length=20, unique=True, editable=False)
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("order")

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 from sequences import get_next_value
 
 from orders.models import Order, OrderLine
@@ -196,11 +196,12 @@ def _transition(
             raise TicketError(
                 _(NOT_IN_STATE).format(state=locked.get_state_display(), action=_(_DONE[name]))
             )
-        if by is not None and not has_transition_perm(method, by):
+        transition = method._django_fsm.get_transition(locked.state)
+        if by is not None and not transition.has_perm(locked, by):
             raise TicketError(_(NOT_PERMITTED).format(action=_(name)))
         for attribute, value in changes.items():
             setattr(locked, attribute, value)
-        for condition in method._django_fsm.get_transition(locked.state).conditions:
+        for condition in transition.conditions:
             if not condition(locked):
                 raise TicketError(_(_CONDITION_MESSAGES[condition.__name__]))
         held_before = locked.holds_quantities

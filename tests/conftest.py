@@ -3,6 +3,12 @@ import pytest
 from tests.factories import CustomerFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashing costs ~0.2 s per user; tests create many users and check no password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def support(db):
     return UserFactory(email="sam.support@webstore4.example", role="support")
