@@ -1,0 +1,140 @@
+"""Money invariants of every quote, over generated orders (hypothesis).
+
+Whatever the order, selection, reason and policy: the items add up to the total, no refund
+exceeds what was paid for the returned lines (plus refundable delivery), and the refund
+methods add up to the total without paying any method back more than it paid.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orders.facts import (
+    CustomerFacts,
+    CustomerType,
+    DiscountFacts,
+    LineFacts,
+    OrderFacts,
+    PaymentFacts,
+    PaymentMethod,
+    ShipmentFacts,
+    ShippingFacts,
+)
+from refunds.calculator import quote
+from refunds.money import allocate
+from rma.terms import PRESETS, Reason
+
+CENT = Decimal("0.01")
+ON = date(2026, 10, 10)  # a week after delivery: inside every window used below
+
+# (customer, reason, policy) combinations the rules allow for a delivered full-price line.
+SCENARIOS = [
+    (CustomerFacts(type=CustomerType.CONSUMER), Reason.WITHDRAWAL, "webstore4"),
+    (CustomerFacts(type=CustomerType.CONSUMER), Reason.WITHDRAWAL, "licence-shop"),
+    (CustomerFacts(type=CustomerType.CONSUMER), Reason.ORDER_ERROR, "voip-distributor"),
+    (CustomerFacts(type=CustomerType.BUSINESS), Reason.ORDER_ERROR, "licence-shop"),
+    (CustomerFacts(type=CustomerType.BUSINESS), Reason.ORDER_ERROR, "voip-distributor"),
+    (CustomerFacts(type=CustomerType.BUSINESS, partner=True), Reason.ORDER_ERROR, "webstore4"),
+    (CustomerFacts(type=CustomerType.BUSINESS), Reason.DELIVERY_ERROR, "webstore4"),
+    (CustomerFacts(type=CustomerType.BUSINESS), Reason.DEFECTIVE, "b2b-distributor"),
+]
+METHODS = [
+    PaymentMethod.IDEAL,
+    PaymentMethod.CARD,
+    PaymentMethod.GIFT_VOUCHER,
+    PaymentMethod.STORE_CREDIT,
+    PaymentMethod.SAVINGS_POINTS,
+]
+
+cents = st.integers(min_value=1, max_value=200_000).map(lambda c: Decimal(c) * CENT)
+
+
+@st.composite
+def cases(draw):
+    lines = tuple(
+        LineFacts(
+            id=str(i), sku=f"SKU-{i}", quantity=draw(st.integers(1, 4)), unit_price=draw(cents)
+        )
+        for i in range(1, draw(st.integers(1, 4)) + 1)
+    )
+    goods = sum(line.paid for line in lines)
+    discount = Decimal(draw(st.integers(0, int(goods / CENT) // 10))) * CENT
+    price = Decimal(draw(st.integers(0, 2_000))) * CENT
+    standard = Decimal(draw(st.integers(0, int(price / CENT)))) * CENT
+    paid = goods - discount + price
+    methods = draw(st.lists(st.sampled_from(METHODS), min_size=1, max_size=3, unique=True))
+    cuts = sorted(draw(st.integers(0, int(paid / CENT))) for _ in methods[1:])
+    bounds = [0, *cuts, int(paid / CENT)]
+    payments = tuple(
+        PaymentFacts(method, Decimal(bounds[i + 1] - bounds[i]) * CENT)
+        for i, method in enumerate(methods)
+    )
+    customer, reason, preset = draw(st.sampled_from(SCENARIOS))
+    order = OrderFacts(
+        number="WS-P",
+        customer=customer,
+        placed_at=date(2026, 10, 1),
+        invoiced_on=date(2026, 10, 1),
+        lines=lines,
+        shipping=ShippingFacts("express", price, standard),
+        discounts=(DiscountFacts("D", discount),) if discount else (),
+        payments=payments,
+        shipments=(
+            ShipmentFacts(
+                date(2026, 10, 2), date(2026, 10, 3), {ln.id: ln.quantity for ln in lines}
+            ),
+        ),
+    )
+    chosen = draw(st.lists(st.sampled_from(lines), min_size=1, unique=True))
+    selection = [(ln.id, draw(st.integers(1, ln.quantity))) for ln in chosen]
+    deductions = {
+        ln_id: Decimal(draw(st.integers(0, 2 * int(order.line(ln_id).paid / CENT)))) * CENT
+        for ln_id, _qty in selection
+        if draw(st.booleans())
+    }
+    return order, selection, reason, PRESETS[preset], deductions, draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases())
+def test_a_quote_always_adds_up_and_never_refunds_more_than_was_paid(case):
+    order, selection, reason, terms, deductions, changed_mind = case
+
+    q = quote(
+        order,
+        selection,
+        reason=reason,
+        terms=terms,
+        on=ON,
+        changed_mind=changed_mind,
+        deductions=deductions,
+    )
+
+    paid_for_lines = sum(order.line(ln_id).unit_price * qty for ln_id, qty in selection)
+    refundable_delivery = min(order.shipping.price, order.shipping.standard)
+    assert q.total == sum(item.amount for item in q.items)
+    assert all(item.amount == item.amount.quantize(CENT) for item in q.items)
+    assert Decimal("0") <= q.total <= paid_for_lines + refundable_delivery
+    assert sum(part.amount for part in q.methods) == q.total
+    paid_by = {p.method: p.amount for p in order.payments}
+    for part in q.methods:
+        assert part.amount > 0
+        if part.method in paid_by:
+            assert part.amount <= paid_by[part.method]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(-10_000_000, 10_000_000),
+    st.lists(st.integers(0, 1_000_000), min_size=1, max_size=8).filter(any),
+)
+def test_an_allocation_sums_exactly_and_each_part_is_within_a_cent_of_its_share(amount, weights):
+    total = Decimal(amount) * CENT
+    parts = allocate(total, [Decimal(w) * CENT for w in weights])
+
+    assert sum(parts) == total
+    for part, weight in zip(parts, weights, strict=True):
+        exact = total * weight / sum(weights)
+        assert abs(part - exact) < CENT
