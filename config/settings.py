@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rma",
     "withdrawals",
     "refunds",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +133,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# The e-mail outbox: publish what the broker never got, retry what failed (notifications).
+CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
+    "task": "notifications.tasks.sweep_outbox",
+    "schedule": 60.0,
+}
 
 # E-mail: files under var/mail/ by default; EMAIL_PROVIDER picks an anymail backend.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Retour <returns@webstore4.example>")
@@ -153,6 +159,10 @@ if EMAIL_PROVIDER not in _EMAIL_BACKENDS:
     )
 EMAIL_BACKEND = _EMAIL_BACKENDS[EMAIL_PROVIDER]
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+# A send never takes longer than this (SMTP socket timeout); an outbox row claimed for
+# longer than EMAIL_OUTBOX_STUCK_SECONDS belongs to a dead worker and is sent again.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_OUTBOX_STUCK_SECONDS = env_int("EMAIL_OUTBOX_STUCK_SECONDS", 600)
 ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": env_str("ANYMAIL_API_KEY"),
     "MAILGUN_API_KEY": env_str("ANYMAIL_API_KEY"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 from sequences import get_next_value
 
+from notifications.services import ticket_email_queue
 from orders.models import Order, OrderLine
 from rma.models import (
     ReturnPolicy,
@@ -227,8 +228,35 @@ def _announce_after_commit(event: TicketTransition) -> None:
     """Tell the customer (and staff) about a state change once it is committed.
 
     The e-mails, the label and the reminders hang off this one place (SPEC §6–§7).
+    The outbox row is written in this transaction and sent after commit, once per
+    transition (the dedupe stage is the transition's id).
     """
-    # Filled in by the workers issue (e-mails and labels queued with on_commit).
+    # The customer's e-mail for each state a ticket enters (SPEC §7).
+    kinds = {
+        State.REQUESTED: "ticket_requested",
+        State.AUTHORIZED: "ticket_authorized",  # with the return label (R7)
+        State.REJECTED: "ticket_rejected",
+        State.CANCELLED: "ticket_cancelled",
+        State.EXPIRED: "ticket_expired",
+        State.RECEIVED: "ticket_received",
+        State.DIAGNOSED: "ticket_diagnosed",
+        State.RESOLVED: "ticket_resolved",
+    }
+    ticket = event.ticket
+    if event.to_state == State.REQUESTED and ticket.reason == Reason.WITHDRAWAL:
+        kind = "withdrawal_receipt"  # W3, W4: acknowledged at once with date and time
+    else:
+        kind = kinds.get(event.to_state)
+    if kind is None:
+        return
+    context = {
+        # Internal notes are for staff only (SPEC §2): never in a customer's e-mail.
+        "note": "" if event.internal else event.note,
+        "transition_at": event.at,
+    }
+    if kind == "withdrawal_receipt":
+        context["notice_at"] = event.at
+    ticket_email_queue(ticket=ticket, kind=kind, stage=str(event.pk), context=context)
 
 
 def _release_quantities(ticket: Ticket) -> None:
