@@ -9,6 +9,22 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def return_policies(request):
+    """Give transactional tests the preset policies back: their flush removes the rows
+    that the data migration wrote."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from rma.models import ReturnPolicy
+
+        ReturnPolicy.ensure_presets()
+
+
 @pytest.fixture
 def support(db):
     return UserFactory(email="sam.support@webstore4.example", role="support")
