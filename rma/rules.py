@@ -44,6 +44,8 @@ LABEL = {
     Reason.DAMAGED_IN_TRANSIT: _("damage in transit"),
 }
 
+HELD_ELSEWHERE = _("Every unit of this item is already part of another open return.")
+
 # A business-only shop (b2b-distributor) has no consumer terms of its own; a consumer who
 # bought there anyway keeps only what the law gives: withdrawal (W10), the legal guarantee
 # (R14) for defects, and the shop's own delivery mistakes. Its trade extras stay closed.
@@ -216,7 +218,7 @@ def reason_decision(
         # W10: statutory, whatever the policy; R11 cannot narrow it either.
         decision = withdrawal_decision(order, line, on=on, terms=terms, country=country)
         if decision.allowed and claimable_quantity(order, line, reason, on) == 0:
-            return _refuse(reason, (), _held_sentence())
+            return _refuse(reason, (), HELD_ELSEWHERE)
         return ReasonDecision(
             reason=reason,
             allowed=decision.allowed,
@@ -251,7 +253,7 @@ def reason_decision(
         if final_sale is not None:
             return _refuse(reason, ("R11",), final_sale)
     if claimable_quantity(order, line, reason, on) == 0 and line.held_by_other_tickets:
-        return _refuse(reason, (), _held_sentence())
+        return _refuse(reason, (), HELD_ELSEWHERE)
 
     delivered = delivered_on(order, line, on, serial)
     if reason == Reason.ORDER_ERROR:
@@ -292,10 +294,6 @@ def reason_decision(
         _("You can report damage in transit until {day}."),
         _("Damage in transit had to be reported by {day}."),
     )
-
-
-def _held_sentence() -> Sentence:
-    return _("Every unit of this item is already part of another open return.")
 
 
 def _order_error(
