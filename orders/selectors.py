@@ -1,0 +1,94 @@
+"""Read an order once, with everything the rules need, into plain facts."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from orders.facts import (
+    CustomerFacts,
+    DiscountFacts,
+    LineFacts,
+    OrderFacts,
+    PaymentFacts,
+    ShipmentFacts,
+    ShippingFacts,
+)
+from orders.models import Order, OrderLine, Shipment
+
+
+def _day(moment):
+    """The shop's calendar day of a moment (Europe/Amsterdam), as the rules count days."""
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def order_for_rules(number: str) -> Order:
+    """Fetch an order with its customer, lines, products, vendors, shipments and payments
+    in a fixed number of queries."""
+    return (
+        Order.objects.select_related("customer")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.select_related("product__vendor").order_by("pk"),
+            ),
+            Prefetch("shipments", queryset=Shipment.objects.prefetch_related("lines__line")),
+            "payments",
+            "discounts",
+        )
+        .get(number=number)
+    )
+
+
+def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -> OrderFacts:
+    """Copy `order` into the facts the rules read.
+
+    `held_by_ticket` ({order line pk: quantity}) is the part of each line's held quantity
+    that belongs to the ticket being decided, so it does not count against itself.
+    """
+    own = held_by_ticket or {}
+    customer = order.customer
+    return OrderFacts(
+        number=order.number,
+        customer=CustomerFacts(
+            type=customer.type, partner=customer.partner, country=customer.country
+        ),
+        placed_at=_day(order.placed_at),
+        invoiced_on=order.invoiced_on,
+        shipping=ShippingFacts(
+            method=order.shipping_method,
+            price=order.shipping_price,
+            standard_price=order.standard_shipping_price,
+        ),
+        discounts=tuple(DiscountFacts(code=d.code, amount=d.amount) for d in order.discounts.all()),
+        payments=tuple(
+            PaymentFacts(method=p.method, amount=p.amount) for p in order.payments.all()
+        ),
+        lines=tuple(
+            LineFacts(
+                id=line.line_id,
+                sku=line.product.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                flags=line.product.flags,
+                promotion=line.promotion,
+                serials=tuple(line.serials),
+                activated_at=_day(line.activated_at),
+                warranty_months=line.product.vendor.warranty_months,
+                warranty_override_months=line.product.warranty_months,
+                vendor_doa_days=line.product.vendor.doa_days,
+                held_by_other_tickets=line.held_quantity - own.get(line.pk, 0),
+            )
+            for line in order.lines.all()
+        ),
+        shipments=tuple(
+            ShipmentFacts(
+                shipped_at=_day(shipment.shipped_at),
+                delivered_at=_day(shipment.delivered_at),
+                lines={sl.line.line_id: sl.quantity for sl in shipment.lines.all()},
+            )
+            for shipment in order.shipments.all()
+        ),
+    )
