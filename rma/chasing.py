@@ -1,0 +1,217 @@
+"""Chase every deadline D1–D4 once per ticket and stage (SPEC §6).
+
+`chase_deadlines(now=...)` runs from the Celery beat task every 15 minutes and from the
+`chase_deadlines` command (embedded default, cron). Each stage asks the database for its
+due tickets only (`rma.selectors.tickets_due`: the windows of `rma/deadlines.py` per
+policy, on the partial indexes of migration 0004) and streams them in chunks.
+
+Once per ticket and stage, even when two chasers overlap or one dies mid-run:
+- every ticket is handled in its own transaction, after locking its row and checking
+  again that it is still due (a staff action in between wins, as in `rma.services`);
+- a reminder or alert is an outbox row whose unique dedupe key names the ticket and the
+  stage (`reminder_ship:42:D2-ship-1`); the second chaser's insert finds it and sends
+  nothing, and customer reminders already in the outbox are not even read again;
+- expiry goes through `ticket_expire`, which refuses a second expiry (`TicketError`).
+A chaser that dies leaves the tickets it had not reached for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from notifications.models import Email
+from notifications.services import staff_alert_queue, ticket_email_queue
+from rma.deadlines import STAGE_LABELS, Stage
+from rma.models import ReturnPolicy, Ticket
+from rma.selectors import stage_due_q, tickets_due
+from rma.services import TicketError, ticket_expire
+from withdrawals.rules import refund_due_by
+
+logger = logging.getLogger(__name__)
+
+# Tickets read per round trip: memory stays flat however many are due.
+CHUNK_SIZE = 500
+
+# E-mail kinds (templates in notifications/) per stage.
+KIND = {
+    Stage.RESPONSE_OVERDUE: "staff_response_overdue",
+    Stage.ACKNOWLEDGE_DUE: "staff_response_overdue",
+    Stage.SHIP_REMINDER: "reminder_ship",
+    Stage.TRACKING_REMINDER: "reminder_tracking",
+    Stage.REFUND_ALERT: "staff_refund_due",
+    Stage.REFUND_OVERDUE: "staff_refund_due",
+}
+# Who hears of a staff stage.
+ROLE = {
+    Stage.RESPONSE_OVERDUE: Role.SUPPORT,
+    Stage.ACKNOWLEDGE_DUE: Role.SUPPORT,
+    Stage.REFUND_ALERT: Role.ACCOUNTANT,
+    Stage.REFUND_OVERDUE: Role.ACCOUNTANT,
+}
+CUSTOMER_STAGES = (Stage.SHIP_REMINDER, Stage.TRACKING_REMINDER)
+
+EXPIRY_NOTE = "Not received within {days} days of the authorization (D2)."
+
+
+def dedupe_key(stage: str, ticket_pk: int) -> str:
+    """The outbox key of a stage's message: the same as `ticket_email_queue` builds."""
+    return f"{KIND[stage]}:{ticket_pk}:{stage}"
+
+
+@dataclass
+class ChaseReport:
+    """What one run did, per stage: acted on (sent or expired) and found already done."""
+
+    today: date
+    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Stage.CHASED, 0))
+    already: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Stage.CHASED, 0))
+
+    @property
+    def total(self) -> int:
+        return sum(self.done.values())
+
+    def lines(self) -> list[str]:
+        rows = [_("Deadlines chased for {day}:").format(day=self.today.isoformat())]
+        for stage in Stage.CHASED:
+            rows.append(
+                _("{stage:<18} {label}: {done} done, {already} already done").format(
+                    stage=stage,
+                    label=STAGE_LABELS[stage],
+                    done=self.done[stage],
+                    already=self.already[stage],
+                )
+            )
+        rows.append(_("Total: {total}").format(total=self.total))
+        return rows
+
+
+def _context(ticket: Ticket, stage: str, today: date) -> dict:
+    terms = ticket.policy.terms()
+    context = {
+        "ticket_id": ticket.pk,  # staff alerts link the ticket through it
+        "ticket_number": ticket.number,
+        "stage": stage,
+        "state": ticket.state,
+        "state_changed_on": timezone.localdate(ticket.state_changed_at),
+        "today": today,
+    }
+    if stage == Stage.SHIP_REMINDER:
+        context["authorized_on"] = context["state_changed_on"]
+        context["valid_until"] = context["authorized_on"] + timedelta(
+            days=terms.authorization_valid_days
+        )
+    elif stage == Stage.TRACKING_REMINDER:
+        context["shipped_on"] = ticket.shipped_on
+    elif stage in (Stage.RESPONSE_OVERDUE, Stage.ACKNOWLEDGE_DUE):
+        context["requested_on"] = context["state_changed_on"]
+        context["response_days"] = terms.response_days
+        context["statutory"] = stage == Stage.ACKNOWLEDGE_DUE
+    elif stage in (Stage.REFUND_ALERT, Stage.REFUND_OVERDUE):
+        context["notice_on"] = ticket.notice_on
+        context["refund_due_on"] = refund_due_by(ticket.notice_on)
+        context["overdue"] = stage == Stage.REFUND_OVERDUE
+        # W7: the shop may wait for the goods or proof of sending; the accountant decides.
+        context["shipped_on"] = ticket.shipped_on
+    return context
+
+
+def _remind_customer(ticket: Ticket, stage: str, today: date) -> bool:
+    email = ticket_email_queue(
+        ticket=ticket, kind=KIND[stage], stage=stage, context=_context(ticket, stage, today)
+    )
+    return email is not None
+
+
+def _alert_staff(ticket: Ticket, stage: str, today: date) -> bool:
+    emails = staff_alert_queue(
+        kind=KIND[stage],
+        dedupe_key=dedupe_key(stage, ticket.pk),
+        role=ROLE[stage],
+        context=_context(ticket, stage, today),
+    )
+    return bool(emails)
+
+
+def _expire(ticket: Ticket, stage: str, today: date) -> bool:
+    note = _(EXPIRY_NOTE).format(days=ticket.policy.authorization_valid_days)
+    try:
+        ticket_expire(ticket=ticket, by=None, note=note)
+    except TicketError:  # another chaser (or a person) changed it first
+        return False
+    return True
+
+
+ACTIONS: dict[str, Callable[[Ticket, str, date], bool]] = {
+    Stage.RESPONSE_OVERDUE: _alert_staff,
+    Stage.ACKNOWLEDGE_DUE: _alert_staff,
+    Stage.SHIP_REMINDER: _remind_customer,
+    Stage.EXPIRE: _expire,
+    Stage.TRACKING_REMINDER: _remind_customer,
+    Stage.REFUND_ALERT: _alert_staff,
+    Stage.REFUND_OVERDUE: _alert_staff,
+}
+
+
+def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
+    """Leave out tickets whose message for `stage` is already in the outbox.
+
+    So a reminder sent weeks ago is not read (and offered to the outbox again) on every
+    run while its ticket stays in the window. A customer's reminder is found by its
+    unique key; staff alerts have one row per recipient (`<key>:<user id>`), found through
+    the ticket's outbox rows. Correctness does not depend on this: the unique key does.
+    """
+    key = Concat(
+        Value(f"{KIND[stage]}:"),
+        Cast(OuterRef("pk"), CharField()),
+        Value(f":{stage}"),
+        output_field=CharField(),
+    )
+    if stage in CUSTOMER_STAGES:
+        sent = Email.objects.filter(dedupe_key=key)
+    else:
+        sent = Email.objects.filter(
+            ticket_id=OuterRef("pk"),
+            kind=KIND[stage],
+            dedupe_key__startswith=Concat(key, Value(":"), output_field=CharField()),
+        )
+    return queryset.exclude(Exists(sent))
+
+
+def chase_deadlines(*, now: datetime) -> ChaseReport:
+    """Send the due reminders and alerts and expire lapsed authorizations, once each."""
+    today = timezone.localdate(now)
+    report = ChaseReport(today=today)
+    policies = list(ReturnPolicy.objects.all())
+    for stage in Stage.CHASED:
+        due = tickets_due(stage=stage, today=today, policies=policies)
+        if stage in KIND:
+            due = _not_in_outbox(due, stage)
+        still_due = stage_due_q(stage, policies=policies, today=today)
+        tickets = due.select_related("policy", "order__customer").iterator(chunk_size=CHUNK_SIZE)
+        for ticket in tickets:
+            with transaction.atomic():
+                # Lock and look again: a staff action since the query above wins.
+                locked = Ticket.objects.select_for_update(of=("self",)).filter(
+                    still_due, pk=ticket.pk
+                )
+                if not locked.values_list("pk", flat=True):
+                    report.already[stage] += 1
+                    continue
+                acted = ACTIONS[stage](ticket, stage, today)
+            if acted:
+                report.done[stage] += 1
+            else:
+                report.already[stage] += 1
+    if report.total:
+        logger.info("Deadlines chased: %s", {s: n for s, n in report.done.items() if n})
+    return report

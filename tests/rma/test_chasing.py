@@ -1,0 +1,411 @@
+"""D1–D4 chased on PostgreSQL: each reminder once per ticket and stage, only due rows read."""
+
+import threading
+import time
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.admin import site
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from notifications.models import Email
+from orders.models import OrderLine
+from rma.admin_filters import OverdueFilter
+from rma.chasing import ChaseReport, chase_deadlines, dedupe_key
+from rma.deadlines import Stage
+from rma.models import ReturnPolicy, State, Ticket, TicketLine, TicketTransition
+from rma.selectors import tickets_overdue
+from rma.terms import Reason
+from tests.factories import UserFactory, delivered_order
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
+HOLDING = (State.REQUESTED, State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED)
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the chaser's concurrency is PostgreSQL's"
+)
+
+
+def webstore4() -> ReturnPolicy:
+    """The default policy (a transactional test's flush removes the migrated presets)."""
+    policy = ReturnPolicy.objects.filter(preset="webstore4").first()
+    if policy is None:
+        policy = ReturnPolicy.from_preset("webstore4")
+        policy.name, policy.is_default = "WebStore4", True
+        policy.save()
+    return policy
+
+
+_numbers = iter(range(1, 10**6))
+
+
+def ticket(
+    state: str,
+    days: int,
+    *,
+    reason: str = Reason.DEFECTIVE,
+    notice_days: int | None = None,
+    shipped_days: int | None = None,
+    tracking: str = "",
+    policy: ReturnPolicy | None = None,
+    now: datetime = NOW,
+) -> Ticket:
+    """A ticket that entered `state` `days` days before `now` (holding its order line)."""
+    order = delivered_order()
+    line = order.lines.get()
+    made = Ticket.objects.create(
+        number=f"RMA-2026-{next(_numbers):06d}",
+        order=order,
+        policy=policy or webstore4(),
+        reason=reason,
+        state=state,
+        notice_on=None if notice_days is None else (now - timedelta(days=notice_days)).date(),
+        shipped_on=None if shipped_days is None else (now - timedelta(days=shipped_days)).date(),
+        tracking_number=tracking,
+    )
+    TicketLine.objects.create(ticket=made, order_line=line, quantity=1)
+    if state in HOLDING:
+        OrderLine.objects.filter(pk=line.pk).update(held_quantity=1)
+    Ticket.objects.filter(pk=made.pk).update(state_changed_at=now - timedelta(days=days))
+    return Ticket.objects.get(pk=made.pk)
+
+
+def due_set() -> dict[str, Ticket]:
+    """One ticket due for each chased stage (webstore4: 2 / 7 / 30 / 3 / 3 days)."""
+    return {
+        Stage.RESPONSE_OVERDUE: ticket(State.REQUESTED, 3),
+        Stage.ACKNOWLEDGE_DUE: ticket(State.REQUESTED, 14),
+        Stage.SHIP_REMINDER: ticket(State.AUTHORIZED, 7),
+        Stage.EXPIRE: ticket(State.AUTHORIZED, 31),
+        Stage.TRACKING_REMINDER: ticket(State.AUTHORIZED, 5, shipped_days=3),
+        Stage.REFUND_ALERT: ticket(
+            State.RECEIVED, 1, reason=Reason.WITHDRAWAL, notice_days=11, shipped_days=5
+        ),
+        Stage.REFUND_OVERDUE: ticket(
+            State.DIAGNOSED, 1, reason=Reason.WITHDRAWAL, notice_days=14, shipped_days=8
+        ),
+    }
+
+
+def not_due_set() -> list[Ticket]:
+    """One ticket a day short of each stage, and tickets no deadline applies to."""
+    return [
+        ticket(State.REQUESTED, 2),
+        ticket(State.AUTHORIZED, 6),
+        ticket(State.AUTHORIZED, 5, shipped_days=2),
+        ticket(State.AUTHORIZED, 5, shipped_days=4, tracking="3SXYZ"),
+        ticket(State.RECEIVED, 1, reason=Reason.WITHDRAWAL, notice_days=10, shipped_days=5),
+        ticket(State.RESOLVED, 1, reason=Reason.WITHDRAWAL, notice_days=30, shipped_days=20),
+        ticket(State.REJECTED, 60),
+        ticket(State.EXPIRED, 60),
+    ]
+
+
+def keys() -> list[str]:
+    return sorted(Email.objects.values_list("dedupe_key", flat=True))
+
+
+@pytest.fixture
+def staff(support, accountant):
+    """Who hears of staff stages: Sam (support) and Ada (accountant)."""
+    return {"support": support, "accountant": accountant}
+
+
+def expected_keys(due: dict[str, Ticket], staff) -> list[str]:
+    customer = [
+        dedupe_key(Stage.SHIP_REMINDER, due[Stage.SHIP_REMINDER].pk),
+        dedupe_key(Stage.TRACKING_REMINDER, due[Stage.TRACKING_REMINDER].pk),
+    ]
+    support = [
+        f"{dedupe_key(stage, due[stage].pk)}:{staff['support'].pk}"
+        for stage in (Stage.RESPONSE_OVERDUE, Stage.ACKNOWLEDGE_DUE)
+    ]
+    accountant = [
+        f"{dedupe_key(stage, due[stage].pk)}:{staff['accountant'].pk}"
+        for stage in (Stage.REFUND_ALERT, Stage.REFUND_OVERDUE)
+    ]
+    return sorted(customer + support + accountant)
+
+
+def outbox_without_lifecycle_mail() -> list[str]:
+    """The outbox minus what the expire transition sends itself (`ticket_expired`)."""
+    return sorted(Email.objects.exclude(kind="ticket_expired").values_list("dedupe_key", flat=True))
+
+
+def test_it_sends_each_due_stage_once_and_nothing_for_tickets_not_yet_due(staff):
+    due = due_set()
+    not_due_set()
+    in_transit = ticket(State.AUTHORIZED, 40, shipped_days=20, tracking="3SXYZ")
+
+    report = chase_deadlines(now=NOW)
+
+    assert outbox_without_lifecycle_mail() == expected_keys(due, staff)
+    assert report.done == dict.fromkeys(Stage.CHASED, 1)
+    assert report.already == dict.fromkeys(Stage.CHASED, 0)
+    expired = due[Stage.EXPIRE]
+    expired.refresh_from_db()
+    assert expired.state == State.EXPIRED
+    assert OrderLine.objects.get(ticket_lines__ticket=expired).held_quantity == 0
+    transition = TicketTransition.objects.get(ticket=expired, to_state=State.EXPIRED)
+    assert transition.by is None  # the system
+    assert "30 days" in transition.note
+    # Lapsed, but the customer says the parcel is on its way: staff decide, not the chaser.
+    in_transit.refresh_from_db()
+    assert in_transit.state == State.AUTHORIZED
+
+
+def test_reminders_go_to_the_customer_and_name_the_stage(staff):
+    shipped = ticket(State.AUTHORIZED, 5, shipped_days=3)
+
+    chase_deadlines(now=NOW)
+
+    email = Email.objects.get(kind="reminder_tracking")
+    assert email.to == shipped.order.customer.email
+    assert email.ticket == shipped
+    assert email.context["stage"] == Stage.TRACKING_REMINDER
+
+
+def test_a_second_run_sends_nothing_again(staff):
+    due = due_set()
+    chase_deadlines(now=NOW)
+    first = keys()
+
+    again = chase_deadlines(now=NOW)
+    later = chase_deadlines(now=NOW + timedelta(hours=6))
+
+    assert keys() == first
+    assert again.total == later.total == 0
+    assert outbox_without_lifecycle_mail() == expected_keys(due, staff)
+    assert TicketTransition.objects.filter(to_state=State.EXPIRED).count() == 1
+
+
+def test_the_next_stage_of_the_same_deadline_is_sent_when_it_comes(staff):
+    requested = ticket(State.REQUESTED, 3)
+    chase_deadlines(now=NOW)
+    chase_deadlines(now=NOW + timedelta(days=11))
+
+    assert outbox_without_lifecycle_mail() == sorted(
+        f"{dedupe_key(stage, requested.pk)}:{staff['support'].pk}"
+        for stage in (Stage.RESPONSE_OVERDUE, Stage.ACKNOWLEDGE_DUE)
+    )
+
+
+def test_a_ticket_that_moved_on_is_no_longer_chased(staff):
+    authorized = ticket(State.AUTHORIZED, 7)
+    Ticket.objects.filter(pk=authorized.pk).update(shipped_on=NOW.date())
+
+    report = chase_deadlines(now=NOW)
+
+    assert report.total == 0
+    assert keys() == []
+
+
+def test_d4_alerts_every_active_accountant_and_no_one_else(staff):
+    bea = UserFactory(email="bea.accountant@webstore4.example", role="accountant")
+    UserFactory(email="old.accountant@webstore4.example", role="accountant", is_active=False)
+    withdrawal = ticket(State.AUTHORIZED, 2, reason=Reason.WITHDRAWAL, notice_days=12)
+    Ticket.objects.filter(pk=withdrawal.pk).update(shipped_on=NOW.date(), tracking_number="3S1")
+
+    report = chase_deadlines(now=NOW)
+
+    alerts = Email.objects.filter(kind="staff_refund_due")
+    assert sorted(alerts.values_list("to", flat=True)) == sorted(
+        [staff["accountant"].email, bea.email]
+    )
+    assert {alert.ticket_id for alert in alerts} == {withdrawal.pk}
+    assert alerts.first().context["refund_due_on"] == str((NOW + timedelta(days=2)).date())
+    assert report.done[Stage.REFUND_ALERT] == 1
+    assert not Email.objects.filter(to=staff["support"].email).exists()
+
+
+def test_each_policy_uses_its_own_numbers(staff):
+    quick = ReturnPolicy.from_preset("voip-distributor")
+    quick.preset, quick.name = "quick", "Quick reminders"
+    quick.ship_reminder_days = 3
+    quick.save()
+    ticket(State.AUTHORIZED, 3, policy=quick)  # due under its policy
+    ticket(State.AUTHORIZED, 3)  # webstore4 reminds after 7
+
+    report = chase_deadlines(now=NOW)
+
+    assert report.done[Stage.SHIP_REMINDER] == 1
+    assert Email.objects.get(kind="reminder_ship").ticket.policy == quick
+
+
+def test_the_command_prints_the_report(staff):
+    due_set()
+    out = StringIO()
+
+    call_command("chase_deadlines", "--now", NOW.isoformat(), stdout=out)
+
+    text = out.getvalue()
+    assert "Deadlines chased for 2026-11-20:" in text
+    assert "D2-ship-1" in text and "D2 not shipped yet: 1 done, 0 already done" in text
+    assert "Total: 7" in text
+
+
+def test_the_command_takes_a_local_time_without_offset(staff):
+    ticket(State.AUTHORIZED, 7)
+    out = StringIO()
+
+    call_command("chase_deadlines", "--now", "2026-11-20T10:00", stdout=out)
+
+    assert "Total: 1" in out.getvalue()
+
+
+def test_the_command_refuses_a_malformed_moment(db):
+    with pytest.raises(CommandError, match="ISO"):
+        call_command("chase_deadlines", "--now", "next tuesday")
+
+
+def test_a_chase_over_many_tickets_not_due_runs_a_constant_number_of_queries(
+    staff, django_assert_max_num_queries
+):
+    """Only due rows are read: one query for the policies and one per stage."""
+    for _ in range(3):
+        not_due_set()
+    with CaptureQueriesContext(connection) as few:
+        chase_deadlines(now=NOW)
+    for _ in range(6):
+        not_due_set()
+
+    with django_assert_max_num_queries(1 + len(Stage.CHASED)):
+        report = chase_deadlines(now=NOW)
+
+    assert len(few.captured_queries) == 1 + len(Stage.CHASED)
+    assert report.total == 0
+
+
+def test_the_stage_queries_use_the_partial_indexes(staff):
+    """PostgreSQL can answer D2, D3 and D4 from the indexes of migration 0004."""
+    from rma.selectors import tickets_due
+
+    policies = list(ReturnPolicy.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for stage, index in [
+            (Stage.SHIP_REMINDER, "ticket_d2_unshipped_idx"),
+            (Stage.EXPIRE, "ticket_d2_unshipped_idx"),
+            (Stage.TRACKING_REMINDER, "ticket_d3_no_tracking_idx"),
+            (Stage.REFUND_ALERT, "ticket_d4_open_notice_idx"),
+            (Stage.REFUND_OVERDUE, "ticket_d4_open_notice_idx"),
+        ]:
+            plan = tickets_due(stage=stage, today=NOW.date(), policies=policies).explain()
+            assert index in plan, (stage, plan)
+
+
+def test_staff_see_overdue_tickets_with_their_most_pressing_deadline(staff):
+    due = due_set()
+    not_due_set()
+    in_transit = ticket(State.AUTHORIZED, 31, shipped_days=10, tracking="3S9")
+
+    overdue = {t.pk: t.overdue for t in tickets_overdue(now=NOW)}
+
+    assert overdue == {
+        **{t.pk: stage for stage, t in due.items()},
+        in_transit.pk: Stage.IN_TRANSIT_LAPSED,
+    }
+    only = tickets_overdue(now=NOW, stage=Stage.SHIP_REMINDER)
+    assert [t.pk for t in only] == [due[Stage.SHIP_REMINDER].pk]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_admin_overdue_filter_lists_what_the_chaser_chases(staff, support):
+    due = due_set()
+    not_due_set()
+    request = RequestFactory().get("/admin/rma/ticket/")
+    request.user = support
+
+    def filtered(value):
+        chosen = OverdueFilter(request, {"overdue": [value]}, Ticket, site)
+        return set(chosen.queryset(request, Ticket.objects.all()).values_list("pk", flat=True))
+
+    assert filtered("any") == {t.pk for t in due.values()}
+    assert filtered(Stage.REFUND_ALERT) == {due[Stage.REFUND_ALERT].pk}
+    assert filtered("nonsense") == set()
+    chooser = OverdueFilter(request, {}, Ticket, site)
+    assert ("any", "Any deadline") in [(k, str(v)) for k, v in chooser.lookup_choices]
+    assert str(OverdueFilter.title) == "overdue"
+
+
+def _in_parallel(workers: int, job) -> list:
+    """Run `job` in `workers` threads that start together, each on its own connection."""
+    barrier = threading.Barrier(workers)
+    results: list = [None] * workers
+    errors: list = []
+
+    def run(index):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = job()
+        except Exception as exc:  # reported below, in the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
+    support = UserFactory(email="sam.support@webstore4.example", role="support")
+    accountant = UserFactory(email="ada.accountant@webstore4.example", role="accountant")
+    staff = {"support": support, "accountant": accountant}
+    sets = [due_set() for _ in range(8)]
+    for _ in range(3):
+        not_due_set()
+
+    reports: list[ChaseReport] = _in_parallel(2, lambda: chase_deadlines(now=NOW))
+
+    expected = sorted(k for due in sets for k in expected_keys(due, staff))
+    assert outbox_without_lifecycle_mail() == expected
+    expired = [due[Stage.EXPIRE] for due in sets]
+    for t in expired:
+        assert TicketTransition.objects.filter(ticket=t, to_state=State.EXPIRED).count() == 1
+    assert Ticket.objects.filter(state=State.EXPIRED, pk__in=[t.pk for t in expired]).count() == 8
+    # Between them the two chasers did every stage of every ticket exactly once.
+    for stage in Stage.CHASED:
+        assert sum(r.done[stage] for r in reports) == 8, stage
+
+
+@pytest.mark.worker
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL for a real worker")
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_on_a_real_worker_queues_the_reminders():
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+    from rma.tasks import chase_deadlines_task
+
+    now = datetime.now(tz=AMSTERDAM)  # the task reads the real clock
+    authorized = ticket(State.AUTHORIZED, 7, now=now)
+    lapsed = ticket(State.AUTHORIZED, 31, now=now)
+
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+        chase_deadlines_task.delay()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if Ticket.objects.filter(pk=lapsed.pk, state=State.EXPIRED).exists() and (
+                Email.objects.filter(kind="reminder_ship").exists()
+            ):
+                break
+            time.sleep(0.2)
+
+    assert Email.objects.get(kind="reminder_ship").dedupe_key == dedupe_key(
+        Stage.SHIP_REMINDER, authorized.pk
+    )
+    assert Ticket.objects.get(pk=lapsed.pk).state == State.EXPIRED
