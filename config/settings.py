@@ -138,6 +138,11 @@ CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
     "task": "notifications.tasks.sweep_outbox",
     "schedule": 60.0,
 }
+# D1–D4: chase the deadlines (rma.chasing); overlapping runs send nothing twice.
+CELERY_BEAT_SCHEDULE["rma-chase-deadlines"] = {
+    "task": "rma.chase_deadlines",
+    "schedule": 15 * 60.0,
+}
 
 # E-mail: files under var/mail/ by default; EMAIL_PROVIDER picks an anymail backend.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Retour <returns@webstore4.example>")
