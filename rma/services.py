@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +21,7 @@ from sequences import get_next_value
 
 from notifications.services import ticket_email_queue
 from orders.models import Order, OrderLine
+from orders.selectors import order_facts, order_for_rules
 from rma.models import (
     ReturnPolicy,
     State,
@@ -27,6 +29,7 @@ from rma.models import (
     TicketLine,
     TicketTransition,
 )
+from rma.rules import claimable_quantity, reason_decision
 from rma.terms import Reason
 
 
@@ -125,11 +128,13 @@ def ticket_create(
                 )
             )
 
+    policy = policy or ReturnPolicy.default()
     now = timezone.now()
+    _check_eligibility(order, reason, lines, policy=policy, on=timezone.localdate(now))
     ticket = Ticket.objects.create(
         number=ticket_number_next(timezone.localdate(now).year),
         order=order,
-        policy=policy or ReturnPolicy.default(),
+        policy=policy,
         reason=reason,
         created_by=by,
         customer_note=note,
@@ -177,6 +182,31 @@ def ticket_transitions_for(ticket: Ticket, user) -> list[str]:
         if all(c(ticket) for c in transition.conditions if c.__name__ not in _INPUT_CONDITIONS):
             names.append(transition.name)
     return names
+
+
+def _check_eligibility(
+    order: Order, reason: str, lines: Sequence[LineRequest], *, policy: ReturnPolicy, on
+) -> None:
+    """Refuse lines the policy does not let the customer return for `reason` today
+    (R1–R6, R11, W1–W5, V4, P1), with the rules' own sentence as the message."""
+    facts = order_facts(order_for_rules(order.number))
+    terms = policy.terms()
+    for request in lines:
+        line = facts.line(request.line_id)
+        decision = reason_decision(
+            facts, line, reason, terms=terms, on=on, country=settings.SHOP_COUNTRY
+        )
+        if not decision.allowed:
+            raise TicketError(
+                _("Line %(line)s: %(why)s") % {"line": request.line_id, "why": decision.sentence}
+            )
+        claimable = claimable_quantity(facts, line, reason, on)
+        if request.quantity > claimable:
+            raise TicketError(
+                _(QUANTITY_TOO_HIGH).format(
+                    line=request.line_id, available=claimable, quantity=request.quantity
+                )
+            )
 
 
 def _transition(
@@ -250,8 +280,9 @@ def _announce_after_commit(event: TicketTransition) -> None:
     if kind is None:
         return
     context = {
-        # Internal notes are for staff only (SPEC §2): never in a customer's e-mail.
-        "note": "" if event.internal else event.note,
+        # Internal notes are for staff only (SPEC §2): never in a customer's e-mail; a
+        # request's note is the customer's own description, not a word from the team.
+        "note": "" if event.internal or event.to_state == State.REQUESTED else event.note,
         "transition_at": event.at,
     }
     if kind == "withdrawal_receipt":

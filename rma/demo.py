@@ -1,0 +1,348 @@
+"""Demo data for `make run`: the seed shops' vendors, products with every flag, customers of
+every kind, orders delivered at various ages, and tickets in every state.
+
+Orders go in through the same import as the webshop's (Appendix A), and tickets through
+the same services as staff use, so the demo shows what the real paths produce.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accounts.models import Role, User
+from orders.importing import import_orders
+from orders.models import Customer, Order
+from rma import services
+from rma.models import Resolution, Ticket
+from vendors.models import Route, Vendor
+
+DEMO_PASSWORD = "retour-demo"  # noqa: S105 — printed for the embedded default only
+
+VENDORS = [
+    # (name, route, warranty months, DOA days, support portal, RMA portal, instructions)
+    (
+        "Grandstream",
+        Route.VENDOR_VALIDATION_FIRST,
+        24,
+        14,
+        "https://helpdesk.grandstream.com/",
+        "",
+        "The fault must be validated by Grandstream support first; "
+        "give their ticket number when you open the RMA.",
+    ),
+    (
+        "Ubiquiti",
+        Route.VENDOR_DIRECT,
+        12,
+        14,
+        "https://help.ui.com/",
+        "https://rma.ui.com/",
+        "Ubiquiti handles RMAs directly: open one at rma.ui.com.",
+    ),
+    (
+        "innovaphone",
+        Route.VENDOR_DIRECT,
+        24,
+        14,
+        "",
+        "https://rma.innovaphone.com/",
+        "innovaphone handles RMAs directly: open one at rma.innovaphone.com.",
+    ),
+    ("Hikvision", Route.VIA_SHOP, 36, 14, "", "", ""),
+    ("Yealink", Route.VIA_SHOP, 24, 14, "", "", ""),
+    ("Axis", Route.VIA_SHOP, 36, 30, "", "", ""),
+    ("3CX", Route.VIA_SHOP, 12, 0, "", "", ""),
+    ("WebStore4", Route.VIA_SHOP, 24, 14, "", "", ""),
+]
+
+# (sku, name, vendor, unit price, flags)
+PRODUCTS = {
+    "GS-GRP2614": ("Grandstream GRP2614 IP phone", "Grandstream", "120.00", ["has_login"]),
+    "HK-NVR-8CH": ("Hikvision 8-channel NVR", "Hikvision", "860.00", ["has_login"]),
+    "UBNT-U6-LR": ("Ubiquiti UniFi U6 Long-Range", "Ubiquiti", "179.00", ["has_login"]),
+    "IP-IP112": ("innovaphone IP112 desk phone", "innovaphone", "229.00", []),
+    "3CX-PRO-8": ("3CX Pro licence, 8 calls", "3CX", "395.00", ["digital", "activates_on_use"]),
+    "AX-P3245-CFG": ("Axis P3245-LVE, configured on site", "Axis", "649.00", ["custom"]),
+    "MS-XPROT-BOX": ("Milestone XProtect Essential+ (boxed)", "Axis", "89.00", ["sealed_software"]),
+    "GV-50": ("WebStore4 gift voucher EUR 50", "WebStore4", "50.00", ["gift_voucher"]),
+    "YEA-T54W-OUT": ("Yealink T54W (outlet)", "Yealink", "99.00", ["outlet"]),
+    "HK-PTZ-SO": (
+        "Hikvision PTZ camera (special order)",
+        "Hikvision",
+        "1290.00",
+        ["special_order"],
+    ),
+}
+
+CUSTOMERS = {
+    "anna@example.nl": dict(name="Anna de Vries", type="consumer", language="nl"),
+    "tom@example.com": dict(name="Tom Baker", type="consumer", language="en"),
+    "inkoop@jansenbouw.example": dict(
+        name="Piet Jansen",
+        type="business",
+        company="Jansen Bouw BV",
+        vat_number="NL001234567B01",
+        language="nl",
+    ),
+    "orders@netpartners.example": dict(
+        name="Sara Visser",
+        type="business",
+        partner=True,
+        company="NetPartners BV",
+        vat_number="NL009876543B01",
+        language="nl",
+    ),
+}
+
+STAFF = [
+    ("support@webstore4.example", Role.SUPPORT),
+    ("warehouse@webstore4.example", Role.WAREHOUSE),
+    ("accountant@webstore4.example", Role.ACCOUNTANT),
+]
+ADMIN = "admin@webstore4.example"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    number: str
+    customer: str
+    delivered_days_ago: int | None  # None: not delivered yet
+    lines: list[tuple[str, int]]  # (sku, quantity)
+    shipping: tuple[str, str, str] = ("standard", "6.95", "6.95")
+
+
+ORDERS = [
+    DemoOrder(
+        "WS-DEMO-001",
+        "anna@example.nl",
+        3,
+        [("GS-GRP2614", 2), ("HK-NVR-8CH", 1)],
+        ("express", "12.95", "6.95"),
+    ),
+    DemoOrder("WS-DEMO-002", "anna@example.nl", 40, [("UBNT-U6-LR", 1), ("IP-IP112", 1)]),
+    DemoOrder(
+        "WS-DEMO-003",
+        "tom@example.com",
+        10,
+        [("3CX-PRO-8", 1), ("AX-P3245-CFG", 1), ("MS-XPROT-BOX", 1), ("GV-50", 1)],
+    ),
+    DemoOrder("WS-DEMO-004", "tom@example.com", 400, [("YEA-T54W-OUT", 2), ("GS-GRP2614", 1)]),
+    DemoOrder(
+        "WS-DEMO-005", "inkoop@jansenbouw.example", 10, [("HK-NVR-8CH", 2), ("HK-PTZ-SO", 1)]
+    ),
+    DemoOrder(
+        "WS-DEMO-006", "orders@netpartners.example", 25, [("UBNT-U6-LR", 10), ("YEA-T54W-OUT", 4)]
+    ),
+    DemoOrder("WS-DEMO-007", "anna@example.nl", None, [("IP-IP112", 2)]),
+    DemoOrder(
+        "WS-DEMO-008", "tom@example.com", 6, [("GS-GRP2614", 4), ("IP-IP112", 3), ("HK-NVR-8CH", 1)]
+    ),
+]
+
+
+def _stamp(day: dt.date, hour: int) -> str:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC).isoformat()
+
+
+def demo_payload(today: dt.date) -> dict:
+    """The demo orders in the import format of Appendix A, dated relative to `today`."""
+    orders = []
+    for demo in ORDERS:
+        delivered = today - dt.timedelta(days=demo.delivered_days_ago or 0)
+        placed = delivered - dt.timedelta(days=2)
+        customer = CUSTOMERS[demo.customer]
+        lines, goods = [], Decimal("0")
+        for index, (sku, quantity) in enumerate(demo.lines, start=1):
+            name, vendor, price, flags = PRODUCTS[sku]
+            goods += Decimal(price) * quantity
+            serial_prefix = sku.replace("-", "")[:8]
+            lines.append(
+                {
+                    "id": str(index),
+                    "sku": sku,
+                    "name": name,
+                    "vendor": vendor,
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "vat_rate": "21",
+                    "flags": flags,
+                    "promotion": False,
+                    "serials": []
+                    if "digital" in flags or "gift_voucher" in flags
+                    else [f"{serial_prefix}{demo.number[-3:]}{n:03d}" for n in range(quantity)],
+                    "activated_at": None,
+                }
+            )
+        method, price, standard = demo.shipping
+        paid = goods + Decimal(price)
+        shipments = []
+        if demo.delivered_days_ago is not None:
+            physical = {
+                line["id"]: line["quantity"] for line in lines if "digital" not in line["flags"]
+            }
+            shipments.append(
+                {
+                    "lines": physical,
+                    "shipped_at": _stamp(delivered - dt.timedelta(days=1), 9),
+                    "delivered_at": _stamp(delivered, 13),
+                    "carrier": "PostNL",
+                    "tracking": f"3S{demo.number.replace('-', '')}",
+                }
+            )
+        orders.append(
+            {
+                "number": demo.number,
+                "customer": {
+                    "email": demo.customer,
+                    "name": customer["name"],
+                    "type": customer["type"],
+                    "partner": customer.get("partner", False),
+                    "language": customer["language"],
+                    "country": "NL",
+                    "company": customer.get("company"),
+                    "vat_number": customer.get("vat_number"),
+                },
+                "placed_at": _stamp(placed, 10),
+                "invoiced_on": placed.isoformat(),
+                "shipping": {"method": method, "price": price, "standard_price": standard},
+                "discounts": [],
+                "payments": [{"method": "ideal", "amount": str(paid)}],
+                "lines": lines,
+                "shipments": shipments,
+            }
+        )
+    return {"orders": orders}
+
+
+def _user(email: str, *, staff: bool = False, superuser: bool = False) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"username": email, "is_staff": staff, "is_superuser": superuser}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+@transaction.atomic
+def seed_demo(today: dt.date) -> bool:
+    """Load the demo once; return False when it was there already."""
+    if Order.objects.filter(number=ORDERS[0].number).exists():
+        return False
+    for name, route, months, doa, support, portal, instructions in VENDORS:
+        Vendor.objects.update_or_create(
+            name=name,
+            defaults=dict(
+                route=route,
+                warranty_months=months,
+                doa_days=doa,
+                support_url=support,
+                rma_portal_url=portal,
+                instructions=instructions,
+            ),
+        )
+    result = import_orders(demo_payload(today))
+    if result.errors:
+        raise RuntimeError(f"demo orders did not import: {result.errors}")
+    for email in CUSTOMERS:
+        Customer.objects.filter(email=email).update(user=_user(email))
+    staff = {}
+    for email, role in STAFF:
+        staff[role] = _user(email, staff=True)
+        staff[role].groups.add(Group.objects.get(name=role))
+    admin = _user(ADMIN, staff=True, superuser=True)
+    _demo_tickets(staff, admin)
+    return True
+
+
+def _open(number: str, reason: str, lines, **kwargs) -> Ticket:
+    order = Order.objects.select_related("customer__user").get(number=number)
+    return services.ticket_create(
+        order=order,
+        reason=reason,
+        lines=[services.LineRequest(line_id, quantity) for line_id, quantity in lines],
+        by=order.customer.user,
+        **kwargs,
+    )
+
+
+def _demo_tickets(staff: dict, admin: User) -> None:
+    """One ticket in every state, moved there through the services."""
+    support, warehouse, accountant = (staff[r] for r in Role.ALL)
+    anna = Customer.objects.get(email="anna@example.nl").user
+
+    _open(
+        "WS-DEMO-001",
+        "withdrawal",
+        [("1", 1)],
+        note="Ik heb er één te veel besteld.",
+        factory_reset_confirmed=True,
+    )  # requested
+
+    ticket = _open(
+        "WS-DEMO-008", "delivery_error", [("2", 1)], note="Received a T54W instead of the IP112."
+    )
+    services.ticket_authorize(ticket=ticket, by=support)  # authorized
+
+    ticket = _open("WS-DEMO-004", "defective", [("1", 1)], note="Screen flickers.")
+    services.ticket_reject(
+        ticket=ticket,
+        by=support,
+        reason="Our test shows the flicker comes from the power adapter, not the phone.",
+    )
+
+    ticket = _open("WS-DEMO-002", "defective", [("2", 1)], note="No dial tone.")
+    services.ticket_cancel(ticket=ticket, by=anna, note="Works again after a reboot.")
+
+    ticket = _open(
+        "WS-DEMO-008",
+        "defective",
+        [("1", 1)],
+        vendor_ticket_number="GS-448812",
+        note="Handset crackles.",
+        factory_reset_confirmed=True,
+    )
+    services.ticket_authorize(ticket=ticket, by=support)
+    services.ticket_expire(ticket=ticket, by=None, note="Not received within 30 days (D2).")
+
+    ticket = _open("WS-DEMO-005", "dead_on_arrival", [("1", 1)], note="Does not power on.")
+    services.ticket_authorize(ticket=ticket, by=support)
+    services.ticket_receive(ticket=ticket, by=warehouse)  # received
+
+    ticket = _open("WS-DEMO-006", "order_error", [("1", 2)], note="Ordered two too many, sealed.")
+    services.ticket_authorize(ticket=ticket, by=support)
+    services.ticket_receive(ticket=ticket, by=warehouse)
+    services.ticket_diagnose(ticket=ticket, by=support, note="Sealed, as new.")  # diagnosed
+
+    ticket = _open(
+        "WS-DEMO-001",
+        "damaged_in_transit",
+        [("2", 1)],
+        note="Box crushed, NVR case dented.",
+        factory_reset_confirmed=True,
+    )
+    services.ticket_authorize(ticket=ticket, by=support)
+    services.ticket_receive(ticket=ticket, by=warehouse)
+    services.ticket_diagnose(ticket=ticket, by=support, note="Transit damage confirmed.")
+    services.ticket_resolve(
+        ticket=ticket,
+        by=accountant,
+        resolution=Resolution.REFUND,
+        note="Refunded; carrier claim filed.",
+    )
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [
+        ("customer (consumer)", "anna@example.nl"),
+        ("customer (business partner)", "orders@netpartners.example"),
+        ("support", STAFF[0][0]),
+        ("warehouse", STAFF[1][0]),
+        ("accountant", STAFF[2][0]),
+        ("admin", ADMIN),
+    ]
