@@ -1,0 +1,273 @@
+"""Render the PDF return label of an authorized ticket (SPEC §7, R7–R9).
+
+Two layouts share one content and one set of partials (`templates/pdf/`):
+
+- **A6** (105 × 148 mm): the label itself, for a label printer or to cut from any sheet.
+  This is the **stored** document (`ReturnLabel.pdf`): the e-mail attaches it and the
+  portal serves it. `ticket_label()` keeps it current.
+- **A4**: the same label in a dashed cut-out box, with the packing checklist in larger
+  type beside it and the full contents below, for customers with an ordinary printer.
+  It is cheap to render (tens of milliseconds), so `render_label_a4()` renders it on
+  demand and nothing is stored.
+
+A label is a derived document (silver's `documents/pdf.py`): its digest is the SHA-256 of
+the HTML that WeasyPrint would print, so it covers the ticket's data, the customer's
+language and its translations, the templates and the barcode. When the digest of the
+current content equals the stored one, the stored PDF is returned without rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass
+
+import barcode
+from barcode.writer import SVGWriter
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from weasyprint import CSS, HTML
+
+from rma.models import ReasonChoice, ReturnLabel, State, Ticket
+from rma.services import TicketError
+from rma.terms import Reason
+from vendors.models import Route
+
+# The states in which the parcel is on its way or has arrived: the label exists.
+LABELLED_STATES = (State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED, State.RESOLVED)
+
+# A message a person may see; the tests assert on it.
+NOT_AUTHORIZED = gettext_noop(
+    "Ticket {number} is {state}: a return label exists only once it is authorized."
+)
+
+# Code 128 for a handheld scanner: 0.4 mm modules (≥ 0.33 mm) and quiet zones of
+# 12.5 modules (≥ 10) each side. 178 modules for RMA-YYYY-NNNNNN: 81 mm wide in all.
+BARCODE_MODULE_MM = 0.4
+BARCODE_QUIET_ZONE_MM = 5.0
+BARCODE_HEIGHT_MM = 13.0
+
+# The A6 label has room for this many lines and serials per line; more are summed up
+# (the A4 sheet lists them all).
+A6_MAX_LINES = 4
+A6_MAX_SERIALS = 4
+# When a long content still needs a second A6 page, it is laid out once more, denser
+# (`!important`: WeasyPrint applies given stylesheets before the document's own).
+A6_DENSE_CSS = """
+html { font-size: 7pt !important; }
+.rma-number { font-size: 21pt !important; }
+.to .address { font-size: 9.5pt !important; }
+.contents .serials, .hint { font-size: 6pt !important; }
+.checklist-a6 .checklist { font-size: 5.6pt !important; }
+"""
+
+
+class LabelRefused(TicketError):
+    """No label for a ticket that is not (or no longer) authorized-or-later."""
+
+
+@dataclass(frozen=True)
+class LabelLine:
+    quantity: int
+    name: str
+    serials: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VendorHint:
+    """How the vendor's route (V1–V3) affects this return, for a warranty reason."""
+
+    vendor: str
+    route: str
+    portal_url: str = ""
+
+
+@dataclass(frozen=True)
+class LabelContent:
+    """Everything printed on a label, as plain values (no ORM: the benchmark builds one)."""
+
+    number: str
+    order_number: str
+    customer_name: str
+    language: str
+    reason: str
+    shop_name: str
+    return_address: tuple[str, ...]
+    lines: tuple[LabelLine, ...]
+    # R8: names of the returned devices that hold user credentials.
+    login_devices: tuple[str, ...] = ()
+    vendor_hints: tuple[VendorHint, ...] = ()
+    vendor_ticket_number: str = ""
+    vendor_rma_number: str = ""
+
+    @property
+    def reason_label(self) -> str:
+        return ReasonChoice(self.reason).label
+
+    @property
+    def shop_pays_return(self) -> bool:
+        # R9: return shipping is the customer's, except a delivery error (R3) or
+        # transit damage (R6), where the shop bears the costs.
+        return self.reason in (Reason.DELIVERY_ERROR, Reason.DAMAGED_IN_TRANSIT)
+
+    @property
+    def is_withdrawal(self) -> bool:
+        return self.reason == Reason.WITHDRAWAL
+
+
+def ticket_label(ticket: Ticket) -> ReturnLabel:
+    """Return the ticket's stored A6 label, rendering it only if its content changed.
+
+    Refuses (`LabelRefused`) a ticket that is not authorized-or-later. The ticket row is
+    locked while comparing and rendering, so two workers never render it twice at once.
+    """
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        _ensure_labelled(locked)
+        html = label_html(label_content(locked), layout="a6")
+        digest = hashlib.sha256(html.encode()).hexdigest()
+        label = ReturnLabel.objects.filter(ticket=locked).first()
+        if label is not None and label.content_digest == digest and label.pdf:
+            return label
+        started = time.perf_counter()
+        pdf = render_pdf(html, one_page=True)
+        render_ms = round((time.perf_counter() - started) * 1000)
+        label = label or ReturnLabel(ticket=locked)
+        old_name = label.pdf.name
+        label.content_digest = digest
+        label.render_ms = render_ms
+        # The digest in the name: a new content never overwrites a file a reader may hold.
+        label.pdf.save(f"{locked.number}-{digest[:12]}.pdf", ContentFile(pdf), save=False)
+        label.save()
+        if old_name and old_name != label.pdf.name:
+            storage = label.pdf.storage
+            transaction.on_commit(lambda: storage.delete(old_name))
+    return label
+
+
+def render_label_a4(ticket: Ticket) -> bytes:
+    """Render the A4 sheet (cut-out label, checklist beside it) on demand; nothing is stored."""
+    _ensure_labelled(ticket)
+    return render_pdf(label_html(label_content(ticket), layout="a4"))
+
+
+def label_content(ticket: Ticket) -> LabelContent:
+    """Collect what a ticket's label prints, from the ticket, its order and lines."""
+    order = ticket.order
+    ticket_lines = ticket.lines.select_related("order_line__product__vendor").order_by(
+        "order_line__line_id", "pk"
+    )
+    lines, login_devices, hints = [], [], {}
+    for line in ticket_lines:
+        product = line.order_line.product
+        lines.append(
+            LabelLine(
+                quantity=line.quantity, name=line.order_line.name, serials=tuple(line.serials)
+            )
+        )
+        if product.has_login:
+            login_devices.append(line.order_line.name)
+        vendor = product.vendor
+        if ticket.reason in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL):
+            hints[vendor.pk] = VendorHint(
+                vendor=vendor.name, route=vendor.route, portal_url=vendor.rma_portal_url
+            )
+    return LabelContent(
+        number=ticket.number,
+        order_number=order.number,
+        customer_name=order.customer.name,
+        language=order.customer.language or settings.LANGUAGE_CODE,
+        reason=ticket.reason,
+        shop_name=settings.SHOP_NAME,
+        return_address=tuple(
+            part.strip() for part in settings.SHOP_RETURN_ADDRESS.splitlines() if part.strip()
+        ),
+        lines=tuple(lines),
+        login_devices=tuple(login_devices),
+        vendor_hints=tuple(hints.values()),
+        vendor_ticket_number=ticket.vendor_ticket_number,
+        vendor_rma_number=ticket.vendor_rma_number,
+    )
+
+
+def label_html(content: LabelContent, *, layout: str) -> str:
+    """The label's HTML in the customer's language; `layout` is "a6" or "a4"."""
+    if layout not in ("a6", "a4"):
+        raise ValueError(f"unknown label layout {layout!r}")
+    a6_lines = [
+        LabelLine(
+            quantity=line.quantity,
+            name=line.name,
+            serials=line.serials[:A6_MAX_SERIALS]
+            + (
+                (f"+{len(line.serials) - A6_MAX_SERIALS}",)
+                if len(line.serials) > A6_MAX_SERIALS
+                else ()
+            ),
+        )
+        for line in content.lines[:A6_MAX_LINES]
+    ]
+    with translation.override(content.language):
+        return render_to_string(
+            f"pdf/label_{layout}.html",
+            {
+                "label": content,
+                "barcode_svg": code128_svg(content.number),
+                "a6_lines": a6_lines,
+                "a6_more_lines": len(content.lines) - len(a6_lines),
+                "route": Route,
+            },
+        )
+
+
+def render_pdf(html: str, *, one_page: bool = False) -> bytes:
+    """Print HTML to PDF with WeasyPrint (no external resources: fonts come from the system).
+
+    `one_page`: the A6 label is one sheet; if the content needs more, lay it out again
+    with smaller type (rare: long product names, many lines and a withdrawal's checklist).
+    """
+    document = HTML(string=html).render()
+    if one_page and len(document.pages) > 1:
+        document = HTML(string=html).render(stylesheets=[CSS(string=A6_DENSE_CSS)])
+    return document.write_pdf()
+
+
+def code128_svg(value: str) -> SafeString:
+    """The Code 128 barcode of `value` as inline SVG, bars only (the value is printed large)."""
+    writer = SVGWriter()
+    code = barcode.get("code128", value, writer=writer)
+    buffer = io.BytesIO()
+    code.write(
+        buffer,
+        options={
+            "module_width": BARCODE_MODULE_MM,
+            "module_height": BARCODE_HEIGHT_MM,
+            "quiet_zone": BARCODE_QUIET_ZONE_MM,
+            "margin_top": 0,
+            "margin_bottom": 0,
+            "write_text": False,
+            "compress": False,
+        },
+    )
+    svg = buffer.getvalue().decode()
+    # Inline in HTML: drop the XML declaration and doctype before <svg>, and give the
+    # colours as SVG attributes (WeasyPrint's CSS parser warns about `style="fill:…"`).
+    svg = svg[svg.index("<svg") :]
+    svg = svg.replace('style="fill:white"', 'fill="#fff"').replace(
+        'style="fill:black;"', 'fill="#000"'
+    )
+    return mark_safe(svg)  # noqa: S308 - generated by python-barcode from a ticket number
+
+
+def _ensure_labelled(ticket: Ticket) -> None:
+    if ticket.state not in LABELLED_STATES:
+        raise LabelRefused(
+            _(NOT_AUTHORIZED).format(number=ticket.number, state=ticket.get_state_display())
+        )
