@@ -1,0 +1,254 @@
+"""Measure the deadline chaser (D1–D4) over many tickets that are not due.
+
+Run `python benchmarks/bench_chase.py [--tickets 1000000] [--runs 3]`. It (re)creates its
+own PostgreSQL database (`retour_bench`, never the tests' or the shop's), migrates it,
+adds 100 tickets due for the seven chased stages and times a chase over them alone: the
+baseline. Then it adds `--tickets` tickets that are not due (closed history and open
+tickets short of every deadline, in the proportions of a shop's table), and times the
+same chase again. Both are timed twice: the first run, which queues the 100 reminders and
+expires the lapsed authorizations (reset between runs), and the steady state, a run
+every 15 minutes afterwards when everything due was already sent.
+
+The chase should cost about the same with or without the bulk: it reads due rows only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Publish sends to an in-memory broker: this measures the chaser, not the mail provider.
+os.environ.pop("REDIS_URL", None)
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+BENCH_URL = "postgres://postgres@127.0.0.1:5432/retour_bench"
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets not due")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per figure (median)")
+    parser.add_argument("--database-url", default=BENCH_URL)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ["DATABASE_URL"] = ARGS.database_url
+
+
+def _recreate_database(url: str) -> None:
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if name in ("retour", "test_retour", "postgres", "test"):
+        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+_recreate_database(ARGS.database_url)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from notifications.models import Email  # noqa: E402
+from orders.models import Customer, Order  # noqa: E402
+from rma.chasing import chase_deadlines  # noqa: E402
+from rma.deadlines import Stage  # noqa: E402
+from rma.models import ReturnPolicy, State, Ticket, TicketTransition  # noqa: E402
+from rma.selectors import tickets_due  # noqa: E402
+from rma.terms import Reason  # noqa: E402
+
+NOW = timezone.now()
+TODAY = timezone.localdate(NOW)
+
+
+def _setup() -> Order:
+    call_command("migrate", verbosity=0)
+    for email, role in (("support@bench.example", "support"), ("ada@bench.example", "accountant")):
+        user = User.objects.create(username=email, email=email, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+    customer = Customer.objects.create(
+        email="bench@example.nl", name="Bench", type="consumer", language="nl", country="NL"
+    )
+    return Order.objects.create(number="BENCH-1", customer=customer, placed_at=NOW)
+
+
+def _days_ago(days: int) -> timezone.datetime:
+    return NOW - timedelta(days=days)
+
+
+# webstore4 numbers: answer 2, remind to ship 7, valid 30, tracking 3, refund alert 3.
+DUE = [
+    (Stage.RESPONSE_OVERDUE, dict(state=State.REQUESTED), 4, None, None),
+    (Stage.ACKNOWLEDGE_DUE, dict(state=State.REQUESTED), 15, None, None),
+    (Stage.SHIP_REMINDER, dict(state=State.AUTHORIZED), 8, None, None),
+    (Stage.EXPIRE, dict(state=State.AUTHORIZED), 35, None, None),
+    (Stage.TRACKING_REMINDER, dict(state=State.AUTHORIZED), 6, 4, None),
+    (Stage.REFUND_ALERT, dict(state=State.RECEIVED, reason=Reason.WITHDRAWAL), 1, 5, 12),
+    (Stage.REFUND_OVERDUE, dict(state=State.DIAGNOSED, reason=Reason.WITHDRAWAL), 1, 8, 16),
+]
+
+
+def _add_due(order: Order, policy: ReturnPolicy, count: int = 100) -> list[tuple]:
+    """`count` due tickets, spread over the stages; return (pk, state, changed) to reset."""
+    snapshot = []
+    for n in range(count):
+        _stage, fields, changed, shipped, notice = DUE[n % len(DUE)]
+        ticket = Ticket.objects.create(
+            number=f"DUE-{n:06d}",
+            order=order,
+            policy=policy,
+            reason=fields.get("reason", Reason.DEFECTIVE),
+            state=fields["state"],
+            shipped_on=None if shipped is None else TODAY - timedelta(days=shipped),
+            notice_on=None if notice is None else TODAY - timedelta(days=notice),
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(state_changed_at=_days_ago(changed))
+        snapshot.append((ticket.pk, fields["state"], _days_ago(changed)))
+    return snapshot
+
+
+# The bulk, by i % 20: 70% resolved and 5% rejected history, then open tickets one day
+# (or more) short of each deadline, so every stage's query has neighbours to skip.
+BULK_COLUMNS = {
+    "number": "'BULK-' || i",
+    "order_id": "%(order)s",
+    "policy_id": "(%(policies)s::bigint[])[1 + i %% %(policy_count)s]",
+    "reason": "CASE WHEN i %% 20 IN (13, 18) OR i %% 10 = 3 THEN 'withdrawal' ELSE 'defective' END",
+    "state": "CASE WHEN i %% 20 < 14 THEN 'resolved' WHEN i %% 20 = 14 THEN 'rejected' "
+    "WHEN i %% 20 = 15 THEN 'requested' WHEN i %% 20 IN (16, 17) THEN 'authorized' "
+    "WHEN i %% 20 = 18 THEN 'received' ELSE 'diagnosed' END",
+    "state_changed_at": "CASE WHEN i %% 20 < 15 THEN %(now)s - (30 + i %% 1000) * interval '1 day' "
+    "WHEN i %% 20 = 15 THEN %(now)s - (i %% 40) * interval '1 hour' "
+    "WHEN i %% 20 = 16 THEN %(now)s - (i %% 6) * interval '1 day' "
+    "ELSE %(now)s - (i %% 30) * interval '1 day' END",
+    "shipped_on": "CASE WHEN i %% 20 = 17 THEN %(today)s - (i %% 3) "
+    "WHEN i %% 20 >= 18 THEN %(today)s - 5 ELSE NULL END",
+    "tracking_number": "CASE WHEN i %% 20 >= 18 THEN '3SBENCH' || i ELSE '' END",
+    "notice_on": "CASE WHEN i %% 20 IN (13, 18) OR i %% 10 = 3 THEN %(today)s - (i %% 11) "
+    "ELSE NULL END",
+}
+
+
+def _add_bulk(order: Order, count: int) -> float:
+    """Insert `count` tickets not due with one INSERT … SELECT; return the seconds taken."""
+    columns, values, params = (
+        [],
+        [],
+        {
+            "order": order.pk,
+            "policies": list(ReturnPolicy.objects.order_by("pk").values_list("pk", flat=True)),
+            "now": NOW,
+            "today": TODAY,
+            "count": count,
+        },
+    )
+    params["policy_count"] = len(params["policies"])
+    for field in Ticket._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname == "created_at":
+            values.append(BULK_COLUMNS["state_changed_at"])
+        elif field.attname in BULK_COLUMNS:
+            values.append(BULK_COLUMNS[field.attname])
+        else:  # whatever other columns exist: their model default
+            key = f"default_{field.attname}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            values.append(f"%({key})s")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO rma_ticket ({', '.join(columns)}) "  # noqa: S608 - our own columns
+            f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) AS i",
+            params,
+        )
+        cursor.execute("VACUUM ANALYZE rma_ticket")
+    return time.perf_counter() - started
+
+
+def _reset(snapshot: list[tuple]) -> None:
+    Email.objects.all().delete()
+    TicketTransition.objects.all().delete()
+    for pk, state, changed in snapshot:
+        Ticket.objects.filter(pk=pk).update(state=state, state_changed_at=changed)
+
+
+def _timed(snapshot: list[tuple], *, first: bool) -> tuple[float, int, int]:
+    """Median seconds, queries and tickets acted on of `--runs` chases."""
+    seconds, acted = [], 0
+    for _ in range(ARGS.runs):
+        if first:
+            _reset(snapshot)
+        started = time.perf_counter()
+        report = chase_deadlines(now=NOW)
+        seconds.append(time.perf_counter() - started)
+        acted = report.total
+    with CaptureQueriesContext(connection) as queries:
+        chase_deadlines(now=NOW)
+    return statistics.median(seconds), len(queries.captured_queries), acted
+
+
+def _measure(label: str, snapshot: list[tuple]) -> dict[str, tuple[float, int, int]]:
+    figures = {
+        "first run": _timed(snapshot, first=True),
+        "steady state": _timed(snapshot, first=False),
+    }
+    for kind, (seconds, queries, acted) in figures.items():
+        print(
+            f"  {label:<36} {kind:<13} {seconds * 1000:8.1f} ms  "
+            f"{acted:4d} acted on  ({queries} queries in a run with nothing left to do)"
+        )
+    return figures
+
+
+def main() -> None:
+    order = _setup()
+    policy = ReturnPolicy.objects.get(preset="webstore4")
+    snapshot = _add_due(order, policy)
+    print(f"Deadline chaser on PostgreSQL, median of {ARGS.runs} runs, today {TODAY}")
+    baseline = _measure("100 due tickets only (baseline)", snapshot)
+
+    built = _add_bulk(order, ARGS.tickets)
+    total = Ticket.objects.count()
+    print(f"  built {ARGS.tickets:,} tickets not due in {built:.1f} s ({total:,} in the table)")
+    loaded = _measure(f"100 due + {ARGS.tickets:,} not due", snapshot)
+
+    for kind in ("first run", "steady state"):
+        ratio = loaded[kind][0] / baseline[kind][0]
+        print(f"  {kind}: {ratio:.2f}× the baseline")
+    policies = list(ReturnPolicy.objects.all())
+    for stage in Stage.CHASED:
+        plan = tickets_due(stage=stage, today=TODAY, policies=policies).explain()
+        scans = [line.strip() for line in plan.splitlines() if " on " in line]
+        print(f"  plan {stage:<18}", " | ".join(scan.split("  (")[0] for scan in scans))
+
+
+if __name__ == "__main__":
+    main()
