@@ -45,6 +45,7 @@ KINDS = CUSTOMER_KINDS + STAFF_KINDS
 # on the outer packaging).
 KINDS_WITH_LABEL = ("ticket_authorized",)
 
+_BLANK_RUNS = re.compile(r"\n{3,}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # W7: the refund is due 14 days after the notice.
@@ -103,6 +104,8 @@ def _ticket_context(ticket) -> dict[str, Any]:
         "vendor_ticket_number": ticket.vendor_ticket_number,
         # R8: devices holding a login must come back factory reset and unlinked.
         "has_login": any("has_login" in line.order_line.product.flags for line in lines),
+        # R9: return shipping is the customer's, except for the shop's own errors (R3, R6).
+        "shop_pays_return": ticket.reason in (Reason.DELIVERY_ERROR, Reason.DAMAGED_IN_TRANSIT),
         "rejection_reason": ticket.rejection_reason,
         "resolution": Resolution(ticket.resolution).label if ticket.resolution else "",
         "tracking_number": ticket.tracking_number,
@@ -142,7 +145,10 @@ def email_render(email: Email) -> tuple[str, str, str]:
         subject = render_to_string(f"emails/{email.kind}.subject.txt", context)
         text = render_to_string(f"emails/{email.kind}.txt", context)
         html = render_to_string(f"emails/{email.kind}.html", context)
-    # A header must be one line.
+    # A header must be one line; the text part reads better without the blank runs
+    # that template tags leave behind.
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    text = _BLANK_RUNS.sub("\n\n", text) + "\n"
     return " ".join(subject.split()), text, html
 
 
