@@ -208,6 +208,49 @@ def test_a_ticket_that_moved_on_is_no_longer_chased(staff):
     assert keys() == []
 
 
+@pytest.mark.parametrize(
+    ("authorized_at", "reminded"),
+    [
+        # Days are the shop's (Europe/Amsterdam): 00:30 local is still the previous UTC day.
+        (datetime(2026, 11, 13, 0, 30, tzinfo=AMSTERDAM), True),
+        (datetime(2026, 11, 13, 23, 59, tzinfo=AMSTERDAM), True),
+        (datetime(2026, 11, 14, 0, 0, tzinfo=AMSTERDAM), False),
+    ],
+)
+def test_the_seven_days_count_in_the_shops_timezone(staff, authorized_at, reminded):
+    authorized = ticket(State.AUTHORIZED, 0)
+    Ticket.objects.filter(pk=authorized.pk).update(state_changed_at=authorized_at)
+
+    report = chase_deadlines(now=NOW)
+
+    assert report.done[Stage.SHIP_REMINDER] == int(reminded)
+
+
+def test_a_chaser_that_dies_mid_run_leaves_the_rest_for_the_next_run(staff, monkeypatch):
+    from rma import chasing
+
+    reminded = [ticket(State.AUTHORIZED, 8) for _ in range(5)]
+    real_queue = chasing.ticket_email_queue
+    calls = []
+
+    def dies_on_the_third(**kwargs):
+        calls.append(kwargs["ticket"].pk)
+        if len(calls) == 3:
+            raise SystemExit("worker killed")
+        return real_queue(**kwargs)
+
+    monkeypatch.setattr(chasing, "ticket_email_queue", dies_on_the_third)
+    with pytest.raises(SystemExit):
+        chase_deadlines(now=NOW)
+    assert Email.objects.filter(kind="reminder_ship").count() == 2
+    monkeypatch.setattr(chasing, "ticket_email_queue", real_queue)
+
+    report = chase_deadlines(now=NOW)
+
+    assert report.done[Stage.SHIP_REMINDER] == 3
+    assert keys() == sorted(dedupe_key(Stage.SHIP_REMINDER, t.pk) for t in reminded)
+
+
 def test_d4_alerts_every_active_accountant_and_no_one_else(staff):
     bea = UserFactory(email="bea.accountant@webstore4.example", role="accountant")
     UserFactory(email="old.accountant@webstore4.example", role="accountant", is_active=False)
