@@ -25,6 +25,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SUPPORT: _VIEW_ORDERS
     + _VIEW_TICKETS
     + [
+        "rma.add_ticket",
         "rma.change_ticket",
         "rma.authorize_ticket",
         "rma.reject_ticket",
