@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config.api import api
+from rma import views as rma_views
 
 admin.site.site_header = _("Retour — returns desk")
 admin.site.site_title = _("Retour")
@@ -12,6 +13,12 @@ admin.site.index_title = _("Back office")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("tickets/<str:number>/label.pdf", rma_views.label_download, name="ticket_label"),
+    path(
+        "tickets/<str:number>/withdrawal-form.pdf",
+        rma_views.withdrawal_form_download,
+        name="ticket_withdrawal_form",
+    ),
     path("anymail/", include("anymail.urls")),  # provider webhooks: bounces (notifications)
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.admin import ReadOnlyInline
 from orders.models import Order
 from rma import services
+from rma.labels import LABELLED_STATES
 from rma.models import Resolution, ReturnLabel, ReturnPolicy, Ticket, TicketLine, TicketTransition
 
 TRANSITION_LABELS = {
@@ -200,6 +201,7 @@ class TicketAdmin(admin.ModelAdmin):
                 for name in services.ticket_transitions_for(ticket, request.user)
             ]
             extra_context["resolutions"] = Resolution.choices
+            extra_context["has_label"] = ticket.state in LABELLED_STATES
         return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, pk: int):
