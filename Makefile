@@ -28,6 +28,12 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Benchmarks, each printing its figure beside a baseline measured in the same run.
+BENCH_TICKETS ?= 200000
+bench: install
+	LOG_LEVEL=WARNING $(PY) benchmarks/bench_labels.py
+	$(PY) benchmarks/bench_chase.py --tickets $(BENCH_TICKETS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
