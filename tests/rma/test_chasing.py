@@ -183,6 +183,8 @@ def test_a_second_run_sends_nothing_again(staff):
 
     assert keys() == first
     assert again.total == later.total == 0
+    # What is in the outbox is not even read again (the anti-join on the dedupe keys).
+    assert again.already == later.already == dict.fromkeys(Stage.CHASED, 0)
     assert outbox_without_lifecycle_mail() == expected_keys(due, staff)
     assert TicketTransition.objects.filter(to_state=State.EXPIRED).count() == 1
 
@@ -377,6 +379,25 @@ def test_the_admin_overdue_filter_lists_what_the_chaser_chases(staff, support):
     chooser = OverdueFilter(request, {}, Ticket, site)
     assert ("any", "Any deadline") in [(k, str(v)) for k, v in chooser.lookup_choices]
     assert str(OverdueFilter.title) == "overdue"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_overdue_filter_works_in_an_admin_change_list(staff):
+    from django.contrib.admin import ModelAdmin
+
+    due = due_set()
+    not_due_set()
+
+    class TicketAdmin(ModelAdmin):
+        list_filter = [OverdueFilter]
+
+    boss = UserFactory(email="boss@webstore4.example", is_staff=True, is_superuser=True)
+    request = RequestFactory().get("/admin/rma/ticket/", {"overdue": Stage.EXPIRE})
+    request.user = boss
+
+    changelist = TicketAdmin(Ticket, site).get_changelist_instance(request)
+
+    assert [t.pk for t in changelist.get_queryset(request)] == [due[Stage.EXPIRE].pk]
 
 
 def _in_parallel(workers: int, job) -> list:
