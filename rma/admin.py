@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.admin import ReadOnlyInline
 from orders.models import Order
 from rma import services
+from rma.admin_filters import OverdueFilter
 from rma.labels import LABELLED_STATES
 from rma.models import Resolution, ReturnLabel, ReturnPolicy, Ticket, TicketLine, TicketTransition
 
@@ -113,7 +114,7 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "state_changed_at",
     ]
-    list_filter = ["state", "reason", "policy", "created_at"]
+    list_filter = [OverdueFilter, "state", "reason", "policy", "created_at"]
     search_fields = [
         "number",
         "order__number",
