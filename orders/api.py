@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts.api_auth import FORBIDDEN, staff_token
-from orders.importing import ImportFormatError, import_orders_json
+from orders.importing import ImportFormatError, ImportNotJSON, import_orders_json
 
 router = Router(tags=["orders"])
 
@@ -61,7 +61,7 @@ _IMPORT_BODY = {
         400: DetailOut,
         403: DetailOut,
         413: DetailOut,
-        422: ImportResultOut,
+        422: ImportResultOut | DetailOut,
     },
     openapi_extra=_IMPORT_BODY,
     summary="Import orders",
@@ -70,8 +70,9 @@ def import_orders_view(request):
     """Create or update the orders of `{"orders": [...]}`, each on its own.
 
     200: every order was imported, or at least one was and the others are listed in
-    `errors`. 422: orders were sent and none was imported. 400: the body is not JSON or
-    not `{"orders": [...]}`. 403: the token's user may not import orders.
+    `errors`. 422: orders were sent and none was imported (with `errors`), or the body is
+    not `{"orders": [...]}` (with `detail`). 400: the body is not JSON. 403: the token's
+    user may not import orders. 413: the body is larger than the server accepts.
     """
     if not request.user.has_perms(IMPORT_PERMISSIONS):
         return Status(403, {"detail": str(FORBIDDEN)})
@@ -83,7 +84,9 @@ def import_orders_view(request):
         )
     try:
         result = import_orders_json(body)
-    except ImportFormatError as exc:
+    except ImportNotJSON as exc:
         return Status(400, {"detail": str(exc)})
+    except ImportFormatError as exc:
+        return Status(422, {"detail": str(exc)})
     status = 422 if result.errors and not result.imported else 200
     return Status(status, result.as_dict())

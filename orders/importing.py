@@ -115,6 +115,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
 _DB_CHUNK = 1000  # keys per IN (...) list; SQLite limits the number of parameters
+_ORDER_CHUNK = 500  # orders read from the database at once
 
 
 # --- results -------------------------------------------------------------------------------
@@ -162,6 +163,10 @@ class ImportResult:
 
 class ImportFormatError(Exception):
     """The document as a whole is not `{"orders": [...]}`; no order was looked at."""
+
+
+class ImportNotJSON(ImportFormatError):
+    """The text is not JSON at all."""
 
 
 # --- validated values ----------------------------------------------------------------------
@@ -726,6 +731,83 @@ def _set_changed(instance: object, values: dict[str, object]) -> list[str]:
     return changed
 
 
+@dataclass
+class _Stored:
+    """An order with its children as the database holds them, in comparable form."""
+
+    order: Order
+    lines: dict[str, OrderLine] = field(default_factory=dict)
+    discounts: Counter[tuple[str, Decimal]] = field(default_factory=Counter)
+    payments: Counter[tuple[str, Decimal]] = field(default_factory=Counter)
+    shipments: Counter[ShipmentData] = field(default_factory=Counter)
+
+
+def _stored_orders(numbers: Sequence[str], *, lock: bool = False) -> dict[str, _Stored]:
+    """Read orders and their children in six queries, whatever their number.
+
+    With `lock`, the order and line rows stay locked until the transaction ends, so the
+    held quantities read here cannot change before the import writes (ticket services
+    lock the same line rows).
+    """
+    orders = Order.objects.filter(number__in=numbers).order_by("pk")
+    if lock:
+        orders = orders.select_for_update()
+    found = {order.pk: _Stored(order) for order in orders}
+    if not found:
+        return {}
+    lines = OrderLine.objects.filter(order_id__in=found).order_by("pk")
+    for line in lines.select_for_update() if lock else lines:
+        found[line.order_id].lines[line.line_id] = line
+    for order_id, code, amount in Discount.objects.filter(order_id__in=found).values_list(
+        "order_id", "code", "amount"
+    ):
+        found[order_id].discounts[code, amount] += 1
+    for order_id, method, amount in Payment.objects.filter(order_id__in=found).values_list(
+        "order_id", "method", "amount"
+    ):
+        found[order_id].payments[method, amount] += 1
+    shipped: dict[int, list[tuple[str, int]]] = {}
+    for shipment_id, line_id, quantity in ShipmentLine.objects.filter(
+        shipment__order_id__in=found
+    ).values_list("shipment_id", "line__line_id", "quantity"):
+        shipped.setdefault(shipment_id, []).append((line_id, quantity))
+    for shipment in Shipment.objects.filter(order_id__in=found):
+        found[shipment.order_id].shipments[
+            ShipmentData(
+                lines=tuple(sorted(shipped.get(shipment.pk, []))),
+                shipped_at=shipment.shipped_at,
+                delivered_at=shipment.delivered_at,
+                carrier=shipment.carrier,
+                tracking=shipment.tracking,
+            )
+        ] += 1
+    return {stored.order.number: stored for stored in found.values()}
+
+
+def _locked(number: str, seen: _Stored) -> _Stored | None:
+    """Lock the order and its lines and read them again (held quantities move with tickets).
+
+    Discounts, payments and shipments are written only by this import, which always
+    saves the order (updated_at) when it changes them: if updated_at is as it was when
+    `seen` was read, they are still as `seen` holds them.
+    """
+    lines = list(
+        OrderLine.objects.select_for_update()
+        .select_related("order")
+        .filter(order__number=number)
+        .order_by("pk")
+    )
+    if not lines or lines[0].order.updated_at != seen.order.updated_at:
+        return _stored_orders([number], lock=True).get(number)
+    return _Stored(
+        order=lines[0].order,
+        lines={line.line_id: line for line in lines},
+        discounts=seen.discounts,
+        payments=seen.payments,
+        shipments=seen.shipments,
+    )
+
+
 class _Writer:
     """Write validated orders, keeping the shared customers, vendors and products in memory.
 
@@ -817,8 +899,12 @@ class _Writer:
 
     # One order.
 
-    def write(self, data: OrderData) -> str:
-        """Create or update one order inside the caller's transaction; say which."""
+    def write(self, data: OrderData, stored: _Stored | None) -> str:
+        """Create or update one order inside the caller's transaction; say which.
+
+        `stored` is the order as read with its chunk of the file: when it shows nothing
+        to change, no query is needed; otherwise the order is read again, locked.
+        """
         changed = self._customer(data)
         products = {line.sku: self._product(line, data) for line in data.lines}
         changed = changed or any(was_changed for _product, was_changed in products.values())
@@ -831,17 +917,40 @@ class _Writer:
             "shipping_price": data.shipping_price,
             "standard_shipping_price": data.standard_shipping_price,
         }
-        order = Order.objects.select_for_update().filter(number=data.number).first()
-        if order is None:
+        unchanged = not changed and stored is not None
+        if unchanged and not self._differs(stored, data, order_values, products):
+            return "unchanged"
+        if stored is not None:
+            stored = _locked(data.number, stored)
+        if stored is None:
             order = Order.objects.create(number=data.number, **order_values)
             self._create_children(order, data, {sku: p for sku, (p, _c) in products.items()})
             return "created"
+        order = stored.order
         order_changed = _set_changed(order, order_values)
-        changed = self._update_children(order, data, products) or changed
+        changed = self._update_children(stored, data, products) or changed
         if order_changed or changed:
             order.save()  # also marks it as updated by this import (updated_at)
             return "updated"
         return "unchanged"
+
+    def _differs(self, stored: _Stored, data: OrderData, order_values: dict, products) -> bool:
+        """Would importing this order change its row or its children's rows?"""
+        if any(getattr(stored.order, name) != value for name, value in order_values.items()):
+            return True
+        if stored.lines.keys() != {line.line_id for line in data.lines}:
+            return True
+        delivered = data.delivered()
+        for line in data.lines:
+            values = self._line_values(line, products[line.sku][0], delivered[line.line_id])
+            old = stored.lines[line.line_id]
+            if any(getattr(old, name) != value for name, value in values.items()):
+                return True
+        return (
+            stored.discounts != Counter(data.discounts)
+            or stored.payments != Counter(data.payments)
+            or stored.shipments != Counter(data.shipments)
+        )
 
     def _customer(self, data: OrderData) -> bool:
         values = data.customer
@@ -952,11 +1061,8 @@ class _Writer:
                 for line_id, quantity in shipment.lines
             )
 
-    def _update_children(self, order: Order, data: OrderData, products: dict) -> bool:
-        existing = {
-            line.line_id: line
-            for line in OrderLine.objects.select_for_update().filter(order=order).order_by("pk")
-        }
+    def _update_children(self, stored: _Stored, data: OrderData, products: dict) -> bool:
+        order, existing = stored.order, stored.lines
         delivered = data.delivered()
         wanted_ids = {line.line_id for line in data.lines}
         for line in data.lines:
@@ -984,9 +1090,8 @@ class _Writer:
                     "lines", _(LINE_ON_TICKET).format(line=on_ticket[0], ticket=on_ticket[1])
                 )
 
-        old_discounts = Counter(order.discounts.values_list("code", "amount"))
-        old_payments = Counter(order.payments.values_list("method", "amount"))
-        old_shipments = self._shipments_of(order)
+        old_discounts, old_payments = stored.discounts, stored.payments
+        old_shipments = stored.shipments
         new_discounts = Counter(data.discounts)
         new_payments = Counter(data.payments)
         new_shipments = Counter(data.shipments)
@@ -1035,23 +1140,6 @@ class _Writer:
             or shipments_changed
         )
 
-    def _shipments_of(self, order: Order) -> Counter[ShipmentData]:
-        rows: dict[int, list[tuple[str, int]]] = {}
-        for shipment_id, line_id, quantity in ShipmentLine.objects.filter(
-            shipment__order=order
-        ).values_list("shipment_id", "line__line_id", "quantity"):
-            rows.setdefault(shipment_id, []).append((line_id, quantity))
-        return Counter(
-            ShipmentData(
-                lines=tuple(sorted(rows.get(shipment.pk, []))),
-                shipped_at=shipment.shipped_at,
-                delivered_at=shipment.delivered_at,
-                carrier=shipment.carrier,
-                tracking=shipment.tracking,
-            )
-            for shipment in order.shipments.all()
-        )
-
 
 def _database_message(exc: Exception) -> str:
     text = str(exc)
@@ -1071,14 +1159,19 @@ def import_orders(document: object) -> ImportResult:
     parsed = parse_orders(document)
     result = ImportResult()
     writer = _Writer([entry for entry in parsed if isinstance(entry, OrderData)])
-    for entry in parsed:
+    stored: dict[str, _Stored] = {}
+    for index, entry in enumerate(parsed):
+        if index % _ORDER_CHUNK == 0:  # read what is stored of the next orders at once
+            stored = _stored_orders(
+                [e.number for e in parsed[index : index + _ORDER_CHUNK] if isinstance(e, OrderData)]
+            )
         if not isinstance(entry, OrderData):
             result.failed += 1
             result.errors.extend(entry)
             continue
         try:
             with transaction.atomic():
-                outcome = writer.write(entry)
+                outcome = writer.write(entry, stored.get(entry.number))
         except _OrderRefused as exc:
             error = OrderError(entry.number, exc.field, exc.message)
         except (IntegrityError, DataError, ProtectedError) as exc:
@@ -1102,5 +1195,5 @@ def import_orders_json(raw: bytes | str) -> ImportResult:
     try:
         document = json.loads(raw, parse_float=Decimal)
     except (ValueError, InvalidOperation, RecursionError) as exc:  # also bad UTF-8
-        raise ImportFormatError(_("not valid JSON: {error}").format(error=exc)) from None
+        raise ImportNotJSON(_("not valid JSON: {error}").format(error=exc)) from None
     return import_orders(document)

@@ -110,15 +110,31 @@ def test_an_empty_list_of_orders_is_fine(client, importer):
 
 @pytest.mark.parametrize(
     "body",
-    ["{not json", '["orders"]', '{"orders": "WS-100234"}', "", b"\xff\xfe{"],
-    ids=["broken JSON", "a list", "orders not a list", "empty body", "not UTF-8"],
+    ["{not json", "", b"\xff\xfe{"],
+    ids=["broken JSON", "empty body", "not UTF-8"],
 )
-def test_it_answers_400_to_a_body_that_is_not_a_list_of_orders(client, importer, body):
+def test_it_answers_400_to_a_body_that_is_not_json(client, importer, body):
     response = post(client, body, token_of(importer))
 
     assert response.status_code == 400
-    assert response.json()["detail"]
+    assert response.json()["detail"].startswith("not valid JSON")
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ('["orders"]', 'the document must be a JSON object like {"orders": [...]}'),
+        ('{"orders": "WS-100234"}', 'the document must have a list "orders"'),
+        ("{}", 'the document must have a list "orders"'),
+    ],
+    ids=["a list", "orders not a list", "an empty object"],
+)
+def test_it_answers_422_to_json_that_is_not_a_list_of_orders(client, importer, body, detail):
+    response = post(client, body, token_of(importer))
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": detail}
 
 
 def test_it_answers_413_to_a_body_too_large_to_read(client, importer, settings):
