@@ -150,6 +150,7 @@ def test_it_answers_401_without_a_token(client, db):
     response = post(client, appendix_a())
 
     assert response.status_code == 401
+    assert response.json() == {"detail": "Unauthorized"}
     assert not Order.objects.exists()
 
 
