@@ -31,7 +31,7 @@ from anymail.exceptions import (
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
 )
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -91,8 +91,9 @@ def _publish(email_id: int) -> None:
         send_email.apply_async((email_id,), retry_policy=PUBLISH_RETRY_POLICY)
     except BROKER_ERRORS:
         logger.warning("Broker unreachable: e-mail %s stays ready for the sweep", email_id)
-    except TransientEmailError:
-        # Only with CELERY_TASK_ALWAYS_EAGER (the embedded default): the send ran here.
+    except (TransientEmailError, Retry):
+        # Only with CELERY_TASK_ALWAYS_EAGER (the embedded default): the send ran here,
+        # failed, and the row is marked failed for a retry; the request still succeeds.
         logger.warning("E-mail %s failed to send; it is marked for a retry", email_id)
 
 
@@ -258,14 +259,19 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     ids = list(
         Email.objects.filter(due).order_by("created_at").values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    Email.objects.filter(pk__in=ids, status=EmailStatus.READY).update(queued_at=now)
-    Email.objects.filter(pk__in=ids, status=EmailStatus.FAILED).update(
-        next_attempt_at=now + REQUEUE_AFTER
-    )
-    for email_id in ids:
-        # The broker being down raises here: the sweep itself fails and runs next minute.
-        send_email.apply_async((email_id,), retry_policy=PUBLISH_RETRY_POLICY)
-    return len(ids)
+    published = []
+    try:
+        for email_id in ids:
+            # The broker being down raises here: the sweep fails and runs next minute.
+            send_email.apply_async((email_id,), retry_policy=PUBLISH_RETRY_POLICY)
+            published.append(email_id)
+    finally:
+        # Published rows are the queue's now; they are not published again for a while.
+        Email.objects.filter(pk__in=published, status=EmailStatus.READY).update(queued_at=now)
+        Email.objects.filter(pk__in=published, status=EmailStatus.FAILED).update(
+            next_attempt_at=now + REQUEUE_AFTER
+        )
+    return len(published)
 
 
 def email_bounced(*, address: str, at: dt.datetime) -> None:

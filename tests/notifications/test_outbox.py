@@ -336,3 +336,64 @@ def test_the_bounce_webhook_refuses_a_caller_without_the_secret(client, settings
     assert response.status_code in (400, 401, 403)
     anna.refresh_from_db()
     assert anna.email_bounced_at is None
+
+
+@pytest.fixture
+def eager_tasks():
+    """The embedded default (no REDIS_URL): tasks run in-process at once."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_in_the_embedded_default_the_email_is_sent_at_commit(
+    anna, mailoutbox, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = submit(anna)
+
+    assert Email.objects.get(ticket=ticket).status == EmailStatus.SENT
+    assert len(mailoutbox) == 1
+
+
+def test_in_the_embedded_default_a_failing_send_does_not_fail_the_submission(
+    anna, mailoutbox, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
+):
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(mail.EmailMessage, "send", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = submit(anna)
+
+    email = Email.objects.get(ticket=ticket)
+    assert email.status == EmailStatus.FAILED
+    assert email.next_attempt_at is not None
+    assert mailoutbox == []
+
+
+def test_staff_see_the_outbox_with_bounced_recipients(client, anna):
+    from orders.models import Customer
+
+    admin_user = UserFactory(email="root@webstore4.example", is_staff=True, is_superuser=True)
+    ticket = submit(anna)
+    Customer.objects.filter(pk=anna.pk).update(email_bounced_at=timezone.now())
+    client.force_login(admin_user)
+
+    listing = client.get("/admin/notifications/email/", {"bounced": "yes", "q": ticket.number})
+    detail = client.get(f"/admin/notifications/email/{Email.objects.get(ticket=ticket).pk}/change/")
+
+    assert listing.status_code == 200
+    assert anna.email in listing.content.decode()
+    assert detail.status_code == 200
+    assert client.get("/admin/notifications/email/", {"bounced": "no"}).status_code == 200
+
+
+def test_the_sweep_runs_every_minute_on_beat(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"]
+    assert entry["schedule"] == 60.0
+    assert entry["task"] in app.tasks
