@@ -780,3 +780,27 @@ def test_an_empty_list_of_orders_imports_nothing(db):
     result = import_orders({"orders": []})
 
     assert result.as_dict() == {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
+
+
+def test_it_refuses_one_sku_with_two_vendors_in_an_order(db):
+    order = example_order()
+    order["lines"][1].update(sku="GS-GRP2614", vendor="Yealink")
+
+    result = import_orders({"orders": [order]})
+
+    error = only_error(result)
+    assert (error.field, error.message) == (
+        "lines[1].sku",
+        'SKU GS-GRP2614 has a different vendor or flags on line "1"',
+    )
+
+
+def test_a_newer_order_moves_a_product_to_another_vendor(db):
+    import_orders(appendix_a())
+    order = example_order("WS-100300", placed_at="2026-11-01T10:00:00+01:00")
+    order["lines"][0]["vendor"] = "Grandstream Networks"
+
+    import_orders({"orders": [order]})
+
+    assert Product.objects.get(sku="GS-GRP2614").vendor.name == "Grandstream Networks"
+    assert Vendor.objects.get(name="Grandstream Networks").route == Route.VIA_SHOP
