@@ -1,0 +1,63 @@
+"""Staff in a real Chromium: log in, find a ticket, move it with the buttons, get the label."""
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from rma.models import State
+from tests.factories import UserFactory
+from tests.rma.lifecycle import ticket_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+IN_OCTOBER = time_machine.travel("2026-10-05 12:00 +02:00", tick=True)
+
+
+def log_in(page, live_server, email: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("input[type=submit]")
+
+
+def test_support_authorizes_a_request_and_the_warehouse_receives_it(
+    page, live_server, settings, tmp_path, anna
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    UserFactory(email="sam@webstore4.example", role="support")
+    UserFactory(email="wim@webstore4.example", role="warehouse")
+    with IN_OCTOBER:
+        ticket = ticket_in(State.REQUESTED, customer=anna)
+
+    log_in(page, live_server, "sam@webstore4.example")
+    page.goto(f"{live_server.url}/admin/rma/ticket/?q=anna@example.nl")
+    page.click(f"text={ticket.number}")
+    page.locator(".retour-transitions button").first.wait_for()
+    buttons = page.locator(".retour-transitions button").all_inner_texts()
+    assert sorted(buttons) == ["Authorize", "Cancel", "Reject"]
+
+    page.fill("#id_transition_note", "Please send it in with the label.")
+    page.click(".retour-transitions button:has-text('Authorize')")
+
+    assert (
+        page.locator(".messagelist").inner_text().strip() == f"{ticket.number} is now authorized."
+    )
+    assert page.locator(".retour-transitions button").all_inner_texts() == ["Cancel", "Expire"]
+    page.screenshot(path=str(tmp_path / "authorized.png"), full_page=True)
+    with page.expect_download() as download:
+        page.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url; a.download = ''; "
+            "document.body.appendChild(a); a.click(); }",
+            f"/tickets/{ticket.number}/label.pdf",
+        )
+    label = PdfReader(download.value.path())
+    assert ticket.number in label.pages[0].extract_text()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "wim@webstore4.example")
+    page.goto(f"{live_server.url}/admin/rma/ticket/{ticket.pk}/change/")
+    page.click(".retour-transitions button:has-text('Receive parcel')")
+
+    assert "is now received" in page.locator(".messagelist").inner_text()
+    ticket.refresh_from_db()
+    assert ticket.state == State.RECEIVED
