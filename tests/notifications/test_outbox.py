@@ -2,10 +2,11 @@
 
 import base64
 import datetime as dt
+import time
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from notifications.models import Email, EmailStatus
@@ -397,3 +398,36 @@ def test_the_sweep_runs_every_minute_on_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"]
     assert entry["schedule"] == 60.0
     assert entry["task"] in app.tasks
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_two_overlapping_callers_queue_one_email(anna, own_broker):
+    import threading
+
+    from django.db import connections, transaction
+
+    barrier = threading.Barrier(2)
+    results = []
+
+    def queue():
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                results.append(
+                    email_queue(
+                        kind="reminder_ship", dedupe_key="race:1", to=anna.email, language="nl"
+                    )
+                )
+                time.sleep(0.2)  # hold the transaction open while the other one inserts
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=queue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(result is None for result in results) == [False, True]
+    assert Email.objects.filter(dedupe_key="race:1").count() == 1
