@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 from sequences import get_next_value
 
@@ -37,30 +38,36 @@ class TicketError(Exception):
     """A refused action, with a message the person who tried it can read."""
 
 
-# Messages a person may see; the tests assert on them.
-NOT_IN_STATE = "This ticket is {state} now and can no longer be {action}. Reload to see it."
-NOT_PERMITTED = "You are not allowed to {action} this ticket."
-NO_LINES = "A return request needs at least one line."
-LINE_NOT_IN_ORDER = "Line {line} is not part of order {order}."
-QUANTITY_NOT_POSITIVE = "Line {line}: the quantity must be at least 1."
-QUANTITY_TOO_HIGH = "Line {line}: only {available} can be returned, not {quantity}."
-DUPLICATE_LINE = "Line {line} appears twice in the request."
-REJECTION_NEEDS_REASON = "Say why the request is rejected; the customer will read it."
-RESOLUTION_NEEDED = "Choose how the ticket is resolved."
-VENDOR_TICKET_NEEDED = (
+# Messages a person may see; the tests assert on them. Whole sentences per action, so
+# each language can order its words its own way.
+NO_LINES = gettext_noop("A return request needs at least one line.")
+LINE_NOT_IN_ORDER = gettext_noop("Line {line} is not part of order {order}.")
+QUANTITY_NOT_POSITIVE = gettext_noop("Line {line}: the quantity must be at least 1.")
+QUANTITY_TOO_HIGH = gettext_noop("Line {line}: only {available} can be returned, not {quantity}.")
+DUPLICATE_LINE = gettext_noop("Line {line} appears twice in the request.")
+REJECTION_NEEDS_REASON = gettext_noop("Say why the request is rejected; the customer will read it.")
+RESOLUTION_NEEDED = gettext_noop("Choose how the ticket is resolved.")
+VENDOR_TICKET_NEEDED = gettext_noop(
     "This vendor's support must confirm the fault first (V3): "
     "enter their support ticket number before authorizing."
 )
-
-# The past participle of each transition, for NOT_IN_STATE.
-_DONE = {
-    "authorize": "authorized",
-    "reject": "rejected",
-    "cancel": "cancelled",
-    "expire": "expired",
-    "receive": "received",
-    "diagnose": "diagnosed",
-    "resolve": "resolved",
+NOT_IN_STATE = {
+    "authorize": gettext_noop("This ticket is {state} now and can no longer be authorized."),
+    "reject": gettext_noop("This ticket is {state} now and can no longer be rejected."),
+    "cancel": gettext_noop("This ticket is {state} now and can no longer be cancelled."),
+    "expire": gettext_noop("This ticket is {state} now and can no longer be expired."),
+    "receive": gettext_noop("This ticket is {state} now and can no longer be received."),
+    "diagnose": gettext_noop("This ticket is {state} now and can no longer be diagnosed."),
+    "resolve": gettext_noop("This ticket is {state} now and can no longer be resolved."),
+}
+NOT_PERMITTED = {
+    "authorize": gettext_noop("You are not allowed to authorize this ticket."),
+    "reject": gettext_noop("You are not allowed to reject this ticket."),
+    "cancel": gettext_noop("You are not allowed to cancel this ticket."),
+    "expire": gettext_noop("You are not allowed to expire this ticket."),
+    "receive": gettext_noop("You are not allowed to receive this ticket."),
+    "diagnose": gettext_noop("You are not allowed to diagnose this ticket."),
+    "resolve": gettext_noop("You are not allowed to resolve this ticket."),
 }
 _CONDITION_MESSAGES = {
     "_has_lines": NO_LINES,
@@ -224,12 +231,10 @@ def _transition(
         )
         method = getattr(locked, name)
         if not can_proceed(method, check_conditions=False):
-            raise TicketError(
-                _(NOT_IN_STATE).format(state=locked.get_state_display(), action=_(_DONE[name]))
-            )
+            raise TicketError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
         transition = method._django_fsm.get_transition(locked.state)
         if by is not None and not transition.has_perm(locked, by):
-            raise TicketError(_(NOT_PERMITTED).format(action=_(name)))
+            raise TicketError(_(NOT_PERMITTED[name]))
         for attribute, value in changes.items():
             setattr(locked, attribute, value)
         for condition in transition.conditions:
