@@ -1,6 +1,6 @@
 """The mirror of the webshop's orders (SPEC §1); the webshop stays the system of record.
 
-Rows arrive through the idempotent import (`orders/importing.py`) and are not edited here.
+Rows arrive through the idempotent import (`orders/importing/`) and are not edited here.
 """
 
 from decimal import Decimal
