@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.diagnose_ticket",
         "rma.resolve_ticket",
         "vendors.change_vendor",
+        "notifications.view_email",  # the outbox: what was sent, what bounced or failed
     ],
     Role.WAREHOUSE: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.receive_ticket"],
     Role.ACCOUNTANT: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.resolve_ticket"],

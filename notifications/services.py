@@ -205,6 +205,8 @@ def _claim(email_id: int, now: dt.datetime) -> bool:
 
 def email_send(*, email_id: int) -> None:
     """Send one outbox row, once; raise TransientEmailError when a retry may help."""
+    from rma.labels import LabelRefused  # rma.services imports this module
+
     now = timezone.now()
     if not _claim(email_id, now):
         return  # sent already, being sent, or given up
@@ -214,6 +216,16 @@ def email_send(*, email_id: int) -> None:
     try:
         message = email_message_build(email)
         message.send()
+    except LabelRefused as superseded:
+        # The ticket moved on (cancelled, expired) before this authorization went out:
+        # its own e-mail tells the customer; a label for it must not be sent.
+        Email.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
+            status=EmailStatus.FAILED,
+            last_error=f"Superseded: {superseded}"[:2000],
+            next_attempt_at=None,
+        )
+        logger.info("E-mail %s (%s) superseded: %s", email.pk, email.kind, superseded)
+        return
     except Exception as exc:
         transient = _is_transient(exc)
         retry = transient and email.attempts < MAX_ATTEMPTS
