@@ -1,6 +1,21 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from tests.factories import CustomerFactory, UserFactory
+
+# The factories' orders were placed in October 2026; the rules count from them. Every test
+# runs on a fixed day soon after (the clock still ticks), so no test changes its verdict
+# as the calendar moves on. Tests that need another day travel there themselves.
+TEST_DAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+@pytest.fixture(autouse=True)
+def fixed_day():
+    with time_machine.travel(TEST_DAY, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
