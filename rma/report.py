@@ -1,4 +1,4 @@
-"""Build SPEC Appendix B's returnability report and refund quote as plain dicts.
+"""Build SPEC Appendix B's returnability report as a plain dict (the quote is `Quote.as_dict()`).
 
 Pure: the management command and the API fetch the order's facts and the policy's terms,
 pass the day, and print or return what these functions build. The keys of Appendix B are
@@ -7,13 +7,10 @@ an interface; the extra keys (`sentence`, `why`, `units` …) explain the decisi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from orders.facts import OrderFacts
-from refunds.calculator import quote
 from rma.rules import Cover, LineEligibility, line_eligibility
 from rma.terms import Terms
 from withdrawals.rules import SHOP_COUNTRY, WithdrawalDecision
@@ -80,31 +77,3 @@ def returnability_report(
             for line in order.lines
         ],
     }
-
-
-def quote_report(
-    order: OrderFacts,
-    selection: Sequence[tuple[str, int]],
-    *,
-    reason: str,
-    terms: Terms,
-    on: date,
-    changed_mind: bool = False,
-    store_credit_choice: bool = False,
-    deductions: Mapping[str, Decimal] | None = None,
-    investigation_hours: Decimal | None = None,
-    country: str = SHOP_COUNTRY,
-) -> dict[str, Any]:
-    """Quote a refund in Appendix B's shape; raises `QuoteError` on bad input."""
-    return quote(
-        order,
-        selection,
-        reason=reason,
-        terms=terms,
-        on=on,
-        changed_mind=changed_mind,
-        store_credit_choice=store_credit_choice,
-        deductions=deductions,
-        investigation_hours=investigation_hours,
-        country=country,
-    ).as_dict()

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
-from refunds.calculator import QuoteError
+from refunds.calculator import QuoteError, quote
 from rma.models import ReturnPolicy
-from rma.report import quote_report, returnability_report
+from rma.report import returnability_report
 from rma.terms import Reason, Terms
 
 
@@ -99,7 +99,7 @@ def refund_quote(
         )
     order = _order(order) if isinstance(order, str) else order
     try:
-        return quote_report(
+        return quote(
             order_facts(order),
             lines,
             reason=reason,
@@ -108,6 +108,6 @@ def refund_quote(
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
             country=settings.SHOP_COUNTRY,
-        )
+        ).as_dict()
     except QuoteError as error:
         raise ReportError(str(error)) from None
