@@ -132,6 +132,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A Redis host that vanishes without closing connections must not stall a request that
+# publishes: give up after a few seconds (the outbox sweep sends it later).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
+    "socket_connect_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 # The e-mail outbox: publish what the broker never got, retry what failed (notifications).
 CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
