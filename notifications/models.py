@@ -21,7 +21,7 @@ class EmailStatus(models.TextChoices):
 class Email(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
-    to = models.EmailField(_("to"))
+    to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=5)
     ticket = models.ForeignKey(
         "rma.Ticket",
