@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models import Order, OrderLine
-from rma.terms import PRESETS, Reason, Terms
+from rma.terms import DEFAULT_PRESET, PRESET_NAMES, PRESETS, Reason, Terms
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -111,8 +111,6 @@ class ReturnPolicy(models.Model):
     def ensure_presets(cls) -> None:
         """Create the preset policies that are missing (the data migration's job, again
         after a test flushed the tables); webstore4 is the default."""
-        from rma.terms import DEFAULT_PRESET
-
         for preset in PRESETS:
             if not cls.objects.filter(preset=preset).exists():
                 policy = cls.from_preset(preset)
@@ -125,7 +123,7 @@ class ReturnPolicy(models.Model):
         terms = PRESETS[preset]
         return cls(
             preset=preset,
-            name=preset,
+            name=PRESET_NAMES[preset],
             **{name: getattr(terms, name) for name in Terms.field_names()},
         )
 

@@ -136,10 +136,10 @@ def ticket_create(
             )
 
     policy = policy or ReturnPolicy.default()
-    now = timezone.now()
-    _check_eligibility(order, reason, lines, policy=policy, on=timezone.localdate(now))
+    today = timezone.localdate()
+    _check_eligibility(order, reason, lines, policy=policy, on=today)
     ticket = Ticket.objects.create(
-        number=ticket_number_next(timezone.localdate(now).year),
+        number=ticket_number_next(today.year),
         order=order,
         policy=policy,
         reason=reason,
@@ -148,7 +148,7 @@ def ticket_create(
         factory_reset_confirmed=factory_reset_confirmed,
         vendor_ticket_number=vendor_ticket_number,
         # W3: an online withdrawal is noticed the moment it is submitted.
-        notice_on=timezone.localdate(now) if reason == Reason.WITHDRAWAL else None,
+        notice_on=today if reason == Reason.WITHDRAWAL else None,
     )
     TicketLine.objects.bulk_create(
         TicketLine(

@@ -147,3 +147,11 @@ PRESETS: dict[str, Terms] = {
 }
 
 DEFAULT_PRESET = WEBSTORE4
+
+# What staff see the presets called in the back office.
+PRESET_NAMES = {
+    WEBSTORE4: "WebStore4",
+    VOIP_DISTRIBUTOR: "VoIP distributor",
+    B2B_DISTRIBUTOR: "B2B distributor",
+    LICENCE_SHOP: "Licence shop",
+}

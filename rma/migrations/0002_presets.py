@@ -2,14 +2,7 @@
 
 from django.db import migrations
 
-from rma.terms import DEFAULT_PRESET, PRESETS, Terms
-
-NAMES = {
-    "webstore4": "WebStore4",
-    "voip-distributor": "VoIP distributor",
-    "b2b-distributor": "B2B distributor",
-    "licence-shop": "Licence shop",
-}
+from rma.terms import DEFAULT_PRESET, PRESET_NAMES, PRESETS, Terms
 
 
 def seed_presets(apps, schema_editor):
@@ -18,7 +11,7 @@ def seed_presets(apps, schema_editor):
         ReturnPolicy.objects.get_or_create(
             preset=preset,
             defaults={
-                "name": NAMES[preset],
+                "name": PRESET_NAMES[preset],
                 "is_default": preset == DEFAULT_PRESET,
                 **{name: getattr(terms, name) for name in Terms.field_names()},
             },
