@@ -19,6 +19,7 @@ _VIEW_TICKETS = [
     "rma.view_ticketline",
     "rma.view_tickettransition",
     "rma.view_returnpolicy",
+    "vendors.view_vendorcase",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -34,10 +35,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.diagnose_ticket",
         "rma.resolve_ticket",
         "vendors.change_vendor",
+        # R13, V1–V3: support opens the vendor cases and records the vendor's word (D5).
+        "vendors.add_vendorcase",
+        "vendors.send_vendorcase",
+        "vendors.decide_vendorcase",
+        "vendors.close_vendorcase",
+        "refunds.view_storecreditentry",
         "notifications.view_email",  # the outbox: what was sent, what bounced or failed
     ],
-    Role.WAREHOUSE: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.receive_ticket"],
-    Role.ACCOUNTANT: _VIEW_ORDERS + _VIEW_TICKETS + ["rma.resolve_ticket"],
+    # The warehouse packs the units that go to vendors (V1).
+    Role.WAREHOUSE: _VIEW_ORDERS
+    + _VIEW_TICKETS
+    + ["rma.receive_ticket", "vendors.send_vendorcase"],
+    # F7: accountants keep the store-credit ledger (grant and withdraw with a reason).
+    Role.ACCOUNTANT: _VIEW_ORDERS
+    + _VIEW_TICKETS
+    + [
+        "rma.resolve_ticket",
+        "refunds.view_storecreditentry",
+        "refunds.add_storecreditentry",
+    ],
 }
 
 

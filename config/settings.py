@@ -144,7 +144,7 @@ CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
     "task": "notifications.tasks.sweep_outbox",
     "schedule": 60.0,
 }
-# D1–D4: chase the deadlines (rma.chasing); overlapping runs send nothing twice.
+# D1–D6: chase the deadlines (rma.chasing); overlapping runs send nothing twice.
 CELERY_BEAT_SCHEDULE["rma-chase-deadlines"] = {
     "task": "rma.chase_deadlines",
     "schedule": 15 * 60.0,

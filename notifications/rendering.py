@@ -38,8 +38,11 @@ CUSTOMER_KINDS = (
     "reminder_ship",
     "reminder_tracking",
 )
-STAFF_KINDS = ("staff_response_overdue", "staff_refund_due")
-KINDS = CUSTOMER_KINDS + STAFF_KINDS
+STAFF_KINDS = ("staff_response_overdue", "staff_refund_due", "staff_vendor_case_overdue")
+TICKET_KINDS = CUSTOMER_KINDS + STAFF_KINDS
+# About the customer's account rather than one return (D6).
+ACCOUNT_KINDS = ("store_credit_expiring",)
+KINDS = TICKET_KINDS + ACCOUNT_KINDS
 
 # The authorization e-mail carries the return label (R7: the RMA number and its barcode
 # on the outer packaging).

@@ -135,16 +135,28 @@ def _language(code: str | None) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+def customer_email_queue(
+    *, customer, kind: str, dedupe_key: str, ticket=None, context: dict | None = None
+) -> Email | None:
+    """Queue `kind` to a customer, in their language, once per `dedupe_key`."""
+    return email_queue(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=customer.email,
+        language=_language(customer.language),
+        ticket=ticket,
+        context=context,
+    )
+
+
 def ticket_email_queue(
     *, ticket, kind: str, stage: str, context: dict | None = None
 ) -> Email | None:
     """Queue `kind` to the ticket's customer, in their language, once per ticket and stage."""
-    customer = ticket.order.customer
-    return email_queue(
+    return customer_email_queue(
+        customer=ticket.order.customer,
         kind=kind,
         dedupe_key=f"{kind}:{ticket.pk}:{stage}",
-        to=customer.email,
-        language=_language(customer.language),
         ticket=ticket,
         context=context,
     )

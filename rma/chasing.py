@@ -1,9 +1,12 @@
-"""Chase every deadline D1–D4 once per ticket and stage (SPEC §6).
+"""Chase every deadline D1–D6 once per ticket (vendor case, grant) and stage (SPEC §6).
 
 `chase_deadlines(now=...)` runs from the Celery beat task every 15 minutes and from the
-`chase_deadlines` command (embedded default, cron). Each stage asks the database for its
-due tickets only (`rma.selectors.tickets_due`: the windows of `rma/deadlines.py` per
-policy, on the partial indexes of migration 0004) and streams them in chunks.
+`chase_deadlines` command (embedded default, cron). The tickets' stages D1–D4 are
+chased here; D5 (vendor cases) in `vendors/chasing.py`, D6 and the F7 write-off of
+lapsed store credit in `refunds/chasing.py`, on the same pattern. Each ticket stage asks
+the database for its due tickets only (`rma.selectors.tickets_due`: the windows of
+`rma/deadlines.py` per policy, on the partial indexes of migration 0004) and streams them
+in chunks.
 
 Once per ticket and stage, even when two chasers overlap or one dies mid-run:
 - every ticket is handled in its own transaction, after locking its row and checking
@@ -31,10 +34,15 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from notifications.models import Email
 from notifications.services import staff_alert_queue, ticket_email_queue
+from refunds.chasing import chase_store_credit
+from refunds.deadlines import EXPIRY_NOTICE, LAPSED
+from refunds.deadlines import LABELS as CREDIT_LABELS
 from rma.deadlines import STAGE_LABELS, Stage
 from rma.models import ReturnPolicy, Ticket
 from rma.selectors import stage_due_q, tickets_due
 from rma.services import TicketError, ticket_expire
+from vendors.chasing import chase_vendor_cases
+from vendors.deadlines import CASE_OVERDUE, CASE_OVERDUE_LABEL
 from withdrawals.rules import refund_due_by
 
 logger = logging.getLogger(__name__)
@@ -68,13 +76,21 @@ def dedupe_key(stage: str, ticket_pk: int) -> str:
     return f"{KIND[stage]}:{ticket_pk}:{stage}"
 
 
+# Every stage a run reports on, in the order it chases them.
+CHASED_STAGES = (*Stage.CHASED, CASE_OVERDUE, EXPIRY_NOTICE, LAPSED)
+CHASED_LABELS = {**STAGE_LABELS, CASE_OVERDUE: CASE_OVERDUE_LABEL, **CREDIT_LABELS}
+
+
 @dataclass
 class ChaseReport:
-    """What one run did, per stage: acted on (sent or expired) and found already done."""
+    """What one run did, per stage: acted on (sent, expired, written off) and found done."""
 
     today: date
-    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Stage.CHASED, 0))
-    already: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Stage.CHASED, 0))
+    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHASED_STAGES, 0))
+    already: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHASED_STAGES, 0))
+
+    def count(self, stage: str, *, acted: bool) -> None:
+        (self.done if acted else self.already)[stage] += 1
 
     @property
     def total(self) -> int:
@@ -82,11 +98,11 @@ class ChaseReport:
 
     def lines(self) -> list[str]:
         rows = [_("Deadlines chased for {day}:").format(day=self.today.isoformat())]
-        for stage in Stage.CHASED:
+        for stage in CHASED_STAGES:
             rows.append(
                 _("{stage:<18} {label}: {done} done, {already} already done").format(
                     stage=stage,
-                    label=STAGE_LABELS[stage],
+                    label=CHASED_LABELS[stage],
                     done=self.done[stage],
                     already=self.already[stage],
                 )
@@ -188,7 +204,8 @@ def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
 
 
 def chase_deadlines(*, now: datetime) -> ChaseReport:
-    """Send the due reminders and alerts and expire lapsed authorizations, once each."""
+    """Send the due reminders, alerts and notices, expire lapsed authorizations and write
+    off lapsed store credit, once each."""
     today = timezone.localdate(now)
     report = ChaseReport(today=today)
     policies = list(ReturnPolicy.objects.all())
@@ -205,13 +222,12 @@ def chase_deadlines(*, now: datetime) -> ChaseReport:
                     still_due, pk=ticket.pk
                 )
                 if not locked.values_list("pk", flat=True):
-                    report.already[stage] += 1
+                    report.count(stage, acted=False)
                     continue
                 acted = ACTIONS[stage](ticket, stage, today)
-            if acted:
-                report.done[stage] += 1
-            else:
-                report.already[stage] += 1
+            report.count(stage, acted=acted)
+    chase_vendor_cases(today=today, report=report)  # D5
+    chase_store_credit(today=today, policies=policies, report=report)  # D6, F7
     if report.total:
         logger.info("Deadlines chased: %s", {s: n for s, n in report.done.items() if n})
     return report

@@ -1,5 +1,6 @@
 """Demo data for `make run`: the seed shops' vendors, products with every flag, customers of
-every kind, orders delivered at various ages, and tickets in every state.
+every kind, orders delivered at various ages, tickets in every state, a vendor case past
+its vendor's usual time (D5) and store credit about to lapse (D6).
 
 Orders go in through the same import as the webshop's (Appendix A), and tickets through
 the same services as staff use, so the demo shows what the real paths produce.
@@ -13,13 +14,17 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, User
 from orders.importing import import_orders
 from orders.models import Customer, Order
+from refunds.services import store_credit_grant, store_credit_use
 from rma import services
 from rma.models import Resolution, Ticket
-from vendors.models import Route, Vendor
+from rma.rules import add_months
+from vendors.models import Route, Vendor, VendorCase
+from vendors.services import vendor_case_open, vendor_case_send
 
 DEMO_PASSWORD = "retour-demo"  # noqa: S105 — printed for the embedded default only
 
@@ -257,6 +262,7 @@ def seed_demo(today: dt.date) -> bool:
         staff[role].groups.add(Group.objects.get(name=role))
     admin = _user(ADMIN, staff=True, superuser=True)
     _demo_tickets(staff, admin)
+    _demo_store_credit(staff[Role.ACCOUNTANT], today)
     return True
 
 
@@ -313,6 +319,16 @@ def _demo_tickets(staff: dict, admin: User) -> None:
     ticket = _open("WS-DEMO-005", "dead_on_arrival", [("1", 1)], note="Does not power on.")
     services.ticket_authorize(ticket=ticket, by=support)
     services.ticket_receive(ticket=ticket, by=warehouse)  # received
+    # R13: the unit went to Hikvision a month ago and it has not decided yet (D5).
+    line = ticket.lines.select_related("order_line").get()
+    case = vendor_case_open(
+        ticket_line=line, by=support, serial=line.order_line.serials[0], firmware_version="V4.62"
+    )
+    vendor_case_send(case=case, by=warehouse)
+    month_ago = timezone.now() - dt.timedelta(days=30)
+    VendorCase.objects.filter(pk=case.pk).update(
+        opened_at=month_ago, sent_at=month_ago + dt.timedelta(days=1)
+    )
 
     ticket = _open("WS-DEMO-006", "order_error", [("1", 2)], note="Ordered two too many, sealed.")
     services.ticket_authorize(ticket=ticket, by=support)
@@ -335,6 +351,27 @@ def _demo_tickets(staff: dict, admin: User) -> None:
         resolution=Resolution.REFUND,
         note="Refunded; carrier claim filed.",
     )
+
+
+def _demo_store_credit(accountant: User, today: dt.date) -> None:
+    """Anna's goodwill credit lapses in three weeks (D6); Tom's is partly spent."""
+    anna = Customer.objects.get(email="anna@example.nl")
+    store_credit_grant(
+        customer=anna,
+        amount=Decimal("35.00"),
+        by=accountant,
+        reason="Goodwill for a delivery that came a week late.",
+        on=add_months(today, -24) + dt.timedelta(days=21),
+    )
+    tom = Customer.objects.get(email="tom@example.com")
+    store_credit_grant(
+        customer=tom,
+        amount=Decimal("50.00"),
+        by=accountant,
+        reason="Compensation for a missing power adapter.",
+        on=today - dt.timedelta(days=60),
+    )
+    store_credit_use(customer=tom, amount=Decimal("19.95"), on=today - dt.timedelta(days=10))
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -10,6 +10,6 @@ from rma.chasing import chase_deadlines
 
 @shared_task(name="rma.chase_deadlines", ignore_result=True)
 def chase_deadlines_task() -> dict[str, int]:
-    """Chase D1–D4 now (beat runs it every 15 minutes; overlapping runs are harmless)."""
+    """Chase D1–D6 now (beat runs it every 15 minutes; overlapping runs are harmless)."""
     report = chase_deadlines(now=timezone.now())
     return report.done

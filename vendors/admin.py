@@ -1,10 +1,178 @@
-from django.contrib import admin
+"""The back office's vendors and vendor cases (V1–V4, R13, D5).
 
-from vendors.models import Vendor
+Cases change only through `vendors/services.py`: the list's actions send or close the
+chosen cases, and a case's page records the vendor's decision with a small form.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vendors import services
+from vendors.deadlines import case_overdue_on
+from vendors.models import AWAITING_VENDOR, Decision, Vendor, VendorCase
+from vendors.selectors import case_overdue_q
 
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ["name", "route", "warranty_months", "doa_days", "rma_portal_url"]
+    list_display = [
+        "name",
+        "route",
+        "warranty_months",
+        "doa_days",
+        "usual_decision_days",
+        "rma_portal_url",
+    ]
     list_filter = ["route"]
     search_fields = ["name"]
+
+
+class VendorCaseOverdueFilter(admin.SimpleListFilter):
+    """D5: cases awaiting their vendor longer than its usual time (the chaser's query)."""
+
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("D5 vendor case overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(case_overdue_q(today=timezone.localdate()))
+        return queryset
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices)
+    vendor_rma_number = forms.CharField(required=False, max_length=60)
+
+
+@admin.register(VendorCase)
+class VendorCaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "ticket_number",
+        "vendor",
+        "route",
+        "serial",
+        "state",
+        "opened_at",
+        "overdue_since",
+        "vendor_rma_number",
+        "decision",
+    ]
+    list_filter = [VendorCaseOverdueFilter, "state", "route", "vendor"]
+    search_fields = [
+        "ticket_line__ticket__number",
+        "serial",
+        "vendor_rma_number",
+        "vendor_ticket_number",
+        "vendor__name",
+    ]
+    list_select_related = ["vendor", "ticket_line__ticket"]
+    date_hierarchy = "opened_at"
+    actions = ["send_cases", "close_cases"]
+    fields = [
+        "ticket_line",
+        "vendor",
+        "route",
+        "state",
+        "serial",
+        "mac_address",
+        "firmware_version",
+        "vendor_ticket_number",
+        "vendor_rma_number",
+        "decision",
+        "opened_at",
+        "opened_by",
+        "sent_at",
+        "decided_at",
+        "closed_at",
+        "note",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("ticket"), ordering="ticket_line__ticket__number")
+    def ticket_number(self, case: VendorCase) -> str:
+        return case.ticket_line.ticket.number
+
+    @admin.display(description=_("overdue since (D5)"))
+    def overdue_since(self, case: VendorCase):
+        if case.state not in AWAITING_VENDOR:
+            return None
+        day = case_overdue_on(timezone.localdate(case.opened_at), case.vendor.usual_decision_days)
+        return day if day <= timezone.localdate() else None
+
+    def has_add_permission(self, request) -> bool:
+        return False  # opened per unit from a defect ticket (vendors.services.vendor_case_open)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # read-only page; the decision form and list actions use the services
+
+    def _apply(self, request, queryset, act, done_message) -> None:
+        done = 0
+        for case in queryset:
+            try:
+                act(case=case, by=request.user)
+            except services.VendorCaseError as error:
+                messages.error(request, f"#{case.pk}: {error}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, done_message % {"count": done})
+
+    @admin.action(description=_("Record as sent to the vendor"))
+    def send_cases(self, request, queryset):
+        self._apply(
+            request, queryset, services.vendor_case_send, _("%(count)s case(s) sent to the vendor.")
+        )
+
+    @admin.action(description=_("Close (the decision was carried out)"))
+    def close_cases(self, request, queryset):
+        self._apply(request, queryset, services.vendor_case_close, _("%(count)s case(s) closed."))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="vendors_vendorcase_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if case is not None and case.state in AWAITING_VENDOR:
+            extra_context["may_decide"] = request.user.has_perm("vendors.decide_vendorcase")
+            extra_context["decisions"] = Decision.choices
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk: int):
+        case = get_object_or_404(VendorCase, pk=pk)
+        back = HttpResponseRedirect(reverse("admin:vendors_vendorcase_change", args=[pk]))
+        form = DecisionForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            messages.error(request, _("Choose the vendor's decision."))
+            return back
+        try:
+            services.vendor_case_decide(
+                case=case,
+                by=request.user,
+                decision=form.cleaned_data["decision"],
+                vendor_rma_number=form.cleaned_data["vendor_rma_number"],
+            )
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The vendor's decision is recorded."))
+        return back

@@ -1,7 +1,16 @@
-"""Manufacturers and how their RMAs are routed (SPEC §3, V1–V4)."""
+"""Manufacturers, how their RMAs are routed (SPEC §3, V1–V4), and the cases at them.
 
+A vendor case is one unit of a ticket that goes to (or through) its vendor (R13): the
+shop forwards it (V1), the customer was sent to the vendor's portal (V2), or the vendor's
+support validated it first (V3). The case's transitions only change its state and check
+their conditions; `vendors/services.py` locks, records and is their only caller.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 
 class Route(models.TextChoices):
@@ -16,6 +25,12 @@ class Vendor(models.Model):
     # V4: the default warranty of the vendor's products; a product may override it.
     warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=24)
     doa_days = models.PositiveSmallIntegerField(_("dead on arrival window (days)"), default=14)
+    # D5: a case open longer than this gets a follow-up by staff.
+    usual_decision_days = models.PositiveSmallIntegerField(
+        _("usual time to decide a case (days)"),
+        default=21,
+        help_text=_("Staff are asked to follow up on a case open longer than this (D5)."),
+    )
     support_url = models.URLField(_("support portal"), blank=True)
     rma_portal_url = models.URLField(_("RMA portal"), blank=True)
     instructions = models.TextField(_("instructions for customers"), blank=True)
@@ -27,3 +42,128 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("open")  # V1: still at the shop; V2/V3: the customer goes to the vendor
+    AT_VENDOR = "at_vendor", _("at the vendor")
+    DECIDED = "decided", _("decided by the vendor")
+    CLOSED = "closed", _("closed")
+
+
+# D5: the vendor owes a decision while the case is in one of these.
+AWAITING_VENDOR = (CaseState.OPEN, CaseState.AT_VENDOR)
+
+
+class Decision(models.TextChoices):
+    """What the vendor decides on a unit (R13)."""
+
+    REPAIR = "repair", _("repair")
+    REPLACE = "replace", _("replace")
+    CREDIT = "credit", _("credit")
+    REJECT = "reject", _("reject (e.g. out of warranty)")
+
+
+class VendorCase(models.Model):
+    """One unit of a ticket line at its vendor (SPEC §3, R13)."""
+
+    ticket_line = models.ForeignKey(
+        "rma.TicketLine",
+        on_delete=models.PROTECT,
+        related_name="vendor_cases",
+        verbose_name=_("ticket line"),
+    )
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("vendor")
+    )
+    # The route when the case was opened: a vendor may change its route later.
+    route = models.CharField(_("RMA route"), max_length=30, choices=Route)
+    state = FSMField(_("state"), default=CaseState.OPEN, choices=CaseState, protected=True)
+    serial = models.CharField(_("serial number"), max_length=80, blank=True)
+    mac_address = models.CharField(_("MAC address"), max_length=17, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=60, blank=True)
+    vendor_ticket_number = models.CharField(  # V3: the vendor's support validated the fault
+        _("vendor support ticket"), max_length=60, blank=True
+    )
+    vendor_rma_number = models.CharField(_("vendor RMA number"), max_length=60, blank=True)
+    decision = models.CharField(_("vendor's decision"), max_length=10, choices=Decision, blank=True)
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    sent_at = models.DateTimeField(_("sent to the vendor"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    note = models.TextField(_("internal note"), blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("vendor case")
+        verbose_name_plural = _("vendor cases")
+        constraints = [
+            # One case per unit: a serial is at its vendor once per ticket line.
+            models.UniqueConstraint(
+                fields=["ticket_line", "serial"],
+                condition=~Q(serial=""),
+                name="vendor_case_unit_unique",
+            ),
+        ]
+        indexes = [
+            # D5: cases still awaiting the vendor, per vendor by age (the chaser and
+            # the staff's "Overdue" filter read only these rows).
+            models.Index(
+                fields=["vendor", "opened_at"],
+                condition=Q(state__in=["open", "at_vendor"]),
+                name="vendor_case_d5_awaiting_idx",
+            ),
+            models.Index(fields=["state", "opened_at"], name="vendor_case_state_opened_idx"),
+        ]
+        permissions = [
+            ("send_vendorcase", _("Can send a unit to its vendor")),
+            ("decide_vendorcase", _("Can record the vendor's decision")),
+            ("close_vendorcase", _("Can close a vendor case")),
+        ]
+
+    def __str__(self) -> str:
+        unit = f" {self.serial}" if self.serial else ""
+        return f"{self.vendor}{unit} (#{self.pk})"
+
+    def _has_decision(self) -> bool:
+        return bool(self.decision)
+
+    @transition(
+        field=state,
+        source=CaseState.OPEN,
+        target=CaseState.AT_VENDOR,
+        permission="vendors.send_vendorcase",
+    )
+    def send(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[CaseState.OPEN, CaseState.AT_VENDOR],
+        target=CaseState.DECIDED,
+        permission="vendors.decide_vendorcase",
+        conditions=[_has_decision],
+    )
+    def decide(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=CaseState.DECIDED,
+        target=CaseState.CLOSED,
+        permission="vendors.close_vendorcase",
+    )
+    def close(self) -> None:
+        pass
+
+    for _method in (send, decide, close):
+        _method.alters_data = True  # templates must not be able to call them
+    del _method

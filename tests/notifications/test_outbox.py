@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from notifications.models import Email, EmailStatus
-from notifications.rendering import KINDS, email_message_build, email_render
+from notifications.rendering import TICKET_KINDS, email_message_build, email_render
 from notifications.services import (
     email_queue,
     email_send,
@@ -139,7 +139,7 @@ def test_staff_alerts_go_to_each_active_member_of_the_role_once(anna):
     assert alert() == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", TICKET_KINDS)
 def test_every_kind_renders_in_english_and_dutch_with_number_and_link(kind, anna, bram):
     support = UserFactory(email="s@webstore4.example", role="support")
     rendered = {}

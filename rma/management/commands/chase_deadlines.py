@@ -1,4 +1,4 @@
-"""Chase the deadlines D1–D4 once: for the embedded default and for cron."""
+"""Chase the deadlines D1–D6 once: for the embedded default and for cron."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def _moment(value: str) -> datetime:
 class Command(BaseCommand):
     # Operator help stays English, like Django's own commands; the report is translated.
     help = (
-        "Send the due deadline reminders and alerts (D1–D4) and expire lapsed "
-        "authorizations, each once per ticket and stage."
+        "Send the due deadline reminders, alerts and notices (D1–D6), expire lapsed "
+        "authorizations and write off lapsed store credit, each once per ticket "
+        "(vendor case, grant) and stage."
     )
 
     def add_arguments(self, parser):

@@ -1,0 +1,45 @@
+"""Read queries on vendor cases: which are overdue (D5).
+
+The window comes from `vendors/deadlines.py`; here it becomes SQL, one branch per group
+of vendors with the same usual time, on the partial index of awaiting cases, so only
+the overdue rows are read. The chaser and the staff's "Overdue" filter share it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+
+from rma.selectors import day_start
+from vendors.deadlines import case_overdue_window
+from vendors.models import AWAITING_VENDOR, Vendor, VendorCase
+
+
+def case_overdue_q(*, today: date) -> Q:
+    """The condition "the case awaits its vendor's decision longer than usual on `today`"."""
+    by_days: dict[int, list[int]] = {}
+    for pk, days in Vendor.objects.values_list("pk", "usual_decision_days"):
+        by_days.setdefault(days, []).append(pk)
+    if not by_days:
+        return Q(pk__in=[])
+    branches = [
+        # The window counts the local day a case was opened (see rma.selectors._changed_within).
+        Q(
+            vendor_id__in=sorted(pks),
+            opened_at__lt=day_start(case_overdue_window(days, today).latest + timedelta(days=1)),
+        )
+        for days, pks in by_days.items()
+    ]
+    return Q(state__in=AWAITING_VENDOR) & reduce(or_, branches)
+
+
+def vendor_cases_overdue(*, today: date) -> QuerySet:
+    """Cases awaiting their vendor longer than its usual time, oldest first (D5)."""
+    return (
+        VendorCase.objects.filter(case_overdue_q(today=today))
+        .select_related("vendor", "ticket_line__ticket__order__customer")
+        .order_by("opened_at")
+    )

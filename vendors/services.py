@@ -1,0 +1,138 @@
+"""What staff do with vendor cases (SPEC §3, R13, V1–V4): open one per unit, send it,
+record the vendor's decision, close it.
+
+Each service runs in one transaction and locks what it changes first, so two staff
+acting at once get a clear message instead of a double change.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_fsm import can_proceed
+
+from rma.models import OPEN_STATES, State, TicketLine
+from rma.terms import Reason
+from vendors.models import Decision, Route, VendorCase
+
+
+class VendorCaseError(Exception):
+    """A refused action on a vendor case, with a message the person can read."""
+
+
+# Messages a person may see; the tests assert on them.
+NOT_A_DEFECT = gettext_noop("Only defects go to the vendor (R4, R5); this ticket is a {reason}.")
+TICKET_NOT_OPEN = gettext_noop("The ticket is {state}: it no longer sends anything to a vendor.")
+NOT_RECEIVED_YET = gettext_noop(
+    "The shop forwards this unit to the vendor (V1): receive the parcel first."
+)
+ALL_UNITS_HAVE_CASES = gettext_noop("All {quantity} units of this line already have a vendor case.")
+SERIAL_NOT_IN_ORDER = gettext_noop("Serial number {serial} is not one of this order line's units.")
+SERIAL_HAS_CASE = gettext_noop("Serial number {serial} already has a vendor case on this line.")
+NOT_ALLOWED_TO_OPEN = gettext_noop("You are not allowed to open vendor cases.")
+UNKNOWN_DECISION = gettext_noop("Choose the vendor's decision.")
+NOT_IN_STATE = {
+    "send": gettext_noop("This vendor case is {state} now and can no longer be sent."),
+    "decide": gettext_noop("This vendor case is {state} now; its decision can no longer be set."),
+    "close": gettext_noop("This vendor case is {state} now and can no longer be closed."),
+}
+NOT_PERMITTED = {
+    "send": gettext_noop("You are not allowed to send units to vendors."),
+    "decide": gettext_noop("You are not allowed to record vendor decisions."),
+    "close": gettext_noop("You are not allowed to close vendor cases."),
+}
+# The ticket states in which the unit is at the shop (V1 forwards only what it holds).
+AT_THE_SHOP = (State.RECEIVED, State.DIAGNOSED)
+
+
+@transaction.atomic
+def vendor_case_open(
+    *,
+    ticket_line: TicketLine,
+    by,
+    serial: str = "",
+    mac_address: str = "",
+    firmware_version: str = "",
+    note: str = "",
+) -> VendorCase:
+    """Open the vendor case of one unit of a defect ticket's line (R13, V1–V3)."""
+    if by is not None and not by.has_perm("vendors.add_vendorcase"):
+        raise VendorCaseError(_(NOT_ALLOWED_TO_OPEN))
+    # Lock the line: two staff opening cases for its units cannot exceed its quantity.
+    line = (
+        TicketLine.objects.select_for_update(of=("self",))
+        .select_related("ticket", "order_line__product__vendor")
+        .get(pk=ticket_line.pk)
+    )
+    ticket = line.ticket
+    if ticket.reason not in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL):
+        raise VendorCaseError(_(NOT_A_DEFECT).format(reason=ticket.get_reason_display()))
+    if ticket.state not in OPEN_STATES:
+        raise VendorCaseError(_(TICKET_NOT_OPEN).format(state=ticket.get_state_display()))
+    vendor = line.order_line.product.vendor
+    if vendor.route == Route.VIA_SHOP and ticket.state not in AT_THE_SHOP:
+        raise VendorCaseError(_(NOT_RECEIVED_YET))
+    if line.vendor_cases.count() >= line.quantity:
+        raise VendorCaseError(_(ALL_UNITS_HAVE_CASES).format(quantity=line.quantity))
+    serial = serial.strip()
+    # Diagnosis (SPEC §2): the serial is verified against the order, not taken on trust.
+    if serial and line.order_line.serials and serial not in line.order_line.serials:
+        raise VendorCaseError(_(SERIAL_NOT_IN_ORDER).format(serial=serial))
+    try:
+        with transaction.atomic():
+            return VendorCase.objects.create(
+                ticket_line=line,
+                vendor=vendor,
+                route=vendor.route,
+                serial=serial,
+                mac_address=mac_address.strip(),
+                firmware_version=firmware_version.strip(),
+                vendor_ticket_number=ticket.vendor_ticket_number,  # V3
+                vendor_rma_number=ticket.vendor_rma_number,  # V2: opened at the vendor's portal
+                opened_by=by,
+                note=note,
+            )
+    except IntegrityError as exc:
+        raise VendorCaseError(_(SERIAL_HAS_CASE).format(serial=serial)) from exc
+
+
+def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> VendorCase:
+    """Apply transition `name` to a freshly locked copy of the case and stamp its time."""
+    with transaction.atomic():
+        locked = VendorCase.objects.select_for_update().get(pk=case.pk)
+        method = getattr(locked, name)
+        if not can_proceed(method, check_conditions=False):
+            raise VendorCaseError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
+        transition = method._django_fsm.get_transition(locked.state)
+        if by is not None and not transition.has_perm(locked, by):
+            raise VendorCaseError(_(NOT_PERMITTED[name]))
+        for attribute, value in changes.items():
+            setattr(locked, attribute, value)
+        if not all(condition(locked) for condition in transition.conditions):
+            raise VendorCaseError(_(UNKNOWN_DECISION))
+        method()
+        setattr(locked, stamp, timezone.now())
+        locked.save()
+    return locked
+
+
+def vendor_case_send(*, case: VendorCase, by) -> VendorCase:
+    """The unit left for the vendor (V1: in a vendor shipment)."""
+    return _transition(case, name="send", by=by, stamp="sent_at")
+
+
+def vendor_case_decide(
+    *, case: VendorCase, by, decision: str, vendor_rma_number: str = ""
+) -> VendorCase:
+    """Record the vendor's decision on the unit (R13), and its RMA number if it gave one."""
+    changes = {"decision": decision if decision in Decision.values else ""}
+    if vendor_rma_number.strip():
+        changes["vendor_rma_number"] = vendor_rma_number.strip()
+    return _transition(case, name="decide", by=by, stamp="decided_at", **changes)
+
+
+def vendor_case_close(*, case: VendorCase, by) -> VendorCase:
+    """The decision was carried out (unit back to the customer, credit booked)."""
+    return _transition(case, name="close", by=by, stamp="closed_at")
