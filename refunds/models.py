@@ -87,7 +87,7 @@ class StoreCreditEntry(models.Model):
     )
 
     class Meta:
-        ordering = ["customer", "created_at", "pk"]
+        ordering = ["-created_at", "-pk"]
         verbose_name = _("store credit entry")
         verbose_name_plural = _("store credit entries")
         constraints = [

@@ -62,6 +62,7 @@ def open_grants(customer_id: int, *, on: date) -> QuerySet:
             customer_id=customer_id,
             kind=EntryKind.GRANT,
             closed_on__isnull=True,
+            issued_on__lte=on,
             valid_until__gte=on,
         )
     ).order_by("valid_until", "pk")
