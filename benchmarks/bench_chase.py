@@ -1,4 +1,4 @@
-"""Measure the deadline chaser (D1–D4) over many tickets that are not due.
+"""Measure the deadline chaser (D1–D6) over many tickets that are not due.
 
 Run `python benchmarks/bench_chase.py [--tickets 1000000] [--runs 3]`. It (re)creates its
 own PostgreSQL database (`retour_bench`, never the tests' or the shop's), migrates it,
@@ -8,6 +8,10 @@ tickets short of every deadline, in the proportions of a shop's table), and time
 same chase again. Both are timed twice: the first run, which queues the 100 reminders and
 expires the lapsed authorizations (reset between runs), and the steady state, a run
 every 15 minutes afterwards when everything due was already sent.
+
+D5 and D6 are measured the same way: 10 overdue vendor cases, 10 grants of store credit
+about to lapse and 5 lapsed ones beside the due tickets; one vendor case and one grant
+not due per ten bulk tickets (closed history, recent cases, credit valid for long).
 
 The chase should cost about the same with or without the bulk: it reads due rows only.
 """
@@ -77,12 +81,14 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from notifications.models import Email  # noqa: E402
-from orders.models import Customer, Order  # noqa: E402
+from orders.models import Customer, Order, OrderLine, Product  # noqa: E402
+from refunds.models import StoreCreditEntry  # noqa: E402
 from rma.chasing import chase_deadlines  # noqa: E402
 from rma.deadlines import Stage  # noqa: E402
 from rma.models import ReturnPolicy, State, Ticket, TicketTransition  # noqa: E402
 from rma.selectors import tickets_due  # noqa: E402
 from rma.terms import Reason  # noqa: E402
+from vendors.models import Vendor, VendorCase  # noqa: E402
 
 NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
@@ -132,6 +138,42 @@ def _add_due(order: Order, policy: ReturnPolicy, count: int = 100) -> list[tuple
         Ticket.objects.filter(pk=ticket.pk).update(state_changed_at=_days_ago(changed))
         snapshot.append((ticket.pk, fields["state"], _days_ago(changed)))
     return snapshot
+
+
+def _add_due_cases_and_credit(order: Order, policy: ReturnPolicy) -> dict:
+    """D5: 10 cases 30 days at a vendor deciding in 21; D6/F7: 10 grants lapsing within
+    the 30 days' notice, 5 lapsed yesterday. Return what the bulk inserts refer to."""
+    vendor = Vendor.objects.create(name="Bench vendor", usual_decision_days=21)
+    product = Product.objects.create(sku="BENCH-SKU", name="Bench", vendor=vendor, price=10)
+    line = OrderLine.objects.create(
+        order=order,
+        line_id="1",
+        product=product,
+        name="Bench",
+        quantity=1,
+        unit_price=10,
+        vat_rate=21,
+    )
+    ticket = Ticket.objects.create(
+        number="DUE-CASES", order=order, policy=policy, reason=Reason.DEFECTIVE, state="received"
+    )
+    ticket_line = ticket.lines.create(order_line=line, quantity=1)
+    for n in range(10):
+        case = VendorCase.objects.create(
+            ticket_line=ticket_line, vendor=vendor, route=vendor.route, serial=f"DUE{n}"
+        )
+        VendorCase.objects.filter(pk=case.pk).update(opened_at=_days_ago(30))
+    for n in range(15):
+        valid_until = TODAY + timedelta(days=n) if n < 10 else TODAY - timedelta(days=1)
+        StoreCreditEntry.objects.create(
+            customer=order.customer,
+            kind="grant",
+            amount=10,
+            policy=policy,
+            issued_on=valid_until - timedelta(days=730),
+            valid_until=valid_until,
+        )
+    return {"ticket_line": ticket_line.pk, "vendor": vendor.pk, "customer": order.customer_id}
 
 
 # The bulk, by i % 20: 70% resolved and 5% rejected history, then open tickets one day
@@ -193,9 +235,48 @@ def _add_bulk(order: Order, count: int) -> float:
     return time.perf_counter() - started
 
 
+def _add_bulk_cases_and_credit(refs: dict, policy: ReturnPolicy, count: int) -> float:
+    """Insert `count` vendor cases and `count` grants not due; return the seconds taken.
+
+    Cases: 90% closed history, 10% opened within the vendor's usual 21 days. Grants: 80%
+    used up long ago (closed), 20% valid for months to come.
+    """
+    params = {**refs, "policy": policy.pk, "now": NOW, "today": TODAY, "count": count}
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO vendors_vendorcase (ticket_line_id, vendor_id, route, state, serial,"
+            " mac_address, firmware_version, vendor_ticket_number, vendor_rma_number, decision,"
+            " opened_at, note) SELECT %(ticket_line)s, %(vendor)s, 'via_shop',"
+            " CASE WHEN i %% 10 = 0 THEN 'at_vendor' ELSE 'closed' END, '', '', '', '', '',"
+            " CASE WHEN i %% 10 = 0 THEN '' ELSE 'repair' END,"
+            " CASE WHEN i %% 10 = 0 THEN %(now)s - (i %% 20) * interval '1 day'"
+            " ELSE %(now)s - (60 + i %% 1000) * interval '1 day' END, ''"
+            " FROM generate_series(1, %(count)s) AS i",
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO refunds_storecreditentry (customer_id, kind, amount, created_at, reason,"
+            " policy_id, issued_on, valid_until, closed_on) SELECT %(customer)s, 'grant', 10,"
+            " %(now)s, '', %(policy)s, %(today)s - 700 + i %% 600,"
+            " CASE WHEN i %% 5 = 0 THEN %(today)s + 40 + i %% 600"
+            " ELSE %(today)s - 700 + i %% 600 + 730 END,"
+            " CASE WHEN i %% 5 = 0 THEN NULL ELSE %(today)s - i %% 600 END"
+            " FROM generate_series(1, %(count)s) AS i",
+            params,
+        )
+        cursor.execute("VACUUM ANALYZE vendors_vendorcase")
+        cursor.execute("VACUUM ANALYZE refunds_storecreditentry")
+    return time.perf_counter() - started
+
+
 def _reset(snapshot: list[tuple]) -> None:
     Email.objects.all().delete()
     TicketTransition.objects.all().delete()
+    # F7: undo the write-offs, so the lapsed grants are due again.
+    lapsed = StoreCreditEntry.objects.filter(kind="grant", valid_until__lt=TODAY, amount=10)
+    StoreCreditEntry.objects.filter(kind="expiry").delete()
+    lapsed.filter(issued_on__gte=TODAY - timedelta(days=732)).update(closed_on=None)
     for pk, state, changed in snapshot:
         Ticket.objects.filter(pk=pk).update(state=state, state_changed_at=changed)
 
@@ -232,12 +313,15 @@ def main() -> None:
     order = _setup()
     policy = ReturnPolicy.objects.get(preset="webstore4")
     snapshot = _add_due(order, policy)
+    refs = _add_due_cases_and_credit(order, policy)
     print(f"Deadline chaser on PostgreSQL, median of {ARGS.runs} runs, today {TODAY}")
-    baseline = _measure("100 due tickets only (baseline)", snapshot)
+    baseline = _measure("100 due tickets, 25 cases/grants (baseline)", snapshot)
 
     built = _add_bulk(order, ARGS.tickets)
     total = Ticket.objects.count()
     print(f"  built {ARGS.tickets:,} tickets not due in {built:.1f} s ({total:,} in the table)")
+    built = _add_bulk_cases_and_credit(refs, policy, ARGS.tickets // 10)
+    print(f"  built {ARGS.tickets // 10:,} vendor cases and grants not due in {built:.1f} s")
     loaded = _measure(f"100 due + {ARGS.tickets:,} not due", snapshot)
 
     for kind in ("first run", "steady state"):
@@ -248,6 +332,19 @@ def main() -> None:
         plan = tickets_due(stage=stage, today=TODAY, policies=policies).explain()
         scans = [line.strip() for line in plan.splitlines() if " on " in line]
         print(f"  plan {stage:<18}", " | ".join(scan.split("  (")[0] for scan in scans))
+    from refunds.chasing import lapsed_q, notice_due_q
+    from vendors.selectors import case_overdue_q
+
+    for label, queryset in [
+        ("D5-vendor-overdue", VendorCase.objects.filter(case_overdue_q(today=TODAY))),
+        (
+            "D6-expiry-notice",
+            StoreCreditEntry.objects.filter(notice_due_q(policies=policies, today=TODAY)),
+        ),
+        ("F7-credit-lapsed", StoreCreditEntry.objects.filter(lapsed_q(today=TODAY))),
+    ]:
+        scans = [line.strip() for line in queryset.explain().splitlines() if " on " in line]
+        print(f"  plan {label:<18}", " | ".join(scan.split("  (")[0] for scan in scans))
 
 
 if __name__ == "__main__":
