@@ -1,6 +1,7 @@
 """The store-credit ledger in the back office (F7): every entry, never editable."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from refunds.models import StoreCreditEntry
 
@@ -9,19 +10,17 @@ from refunds.models import StoreCreditEntry
 class StoreCreditEntryAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "customer",
+        "customer_email",
         "kind",
         "amount",
         "valid_until",
         "closed_on",
-        "grant",
         "ticket",
         "order",
-        "by",
     ]
     list_filter = ["kind", "valid_until", "closed_on"]
     search_fields = ["customer__email", "customer__name", "ticket__number", "order__number"]
-    list_select_related = ["customer", "ticket", "order", "by", "grant"]
+    list_select_related = ["customer", "ticket", "order"]
     date_hierarchy = "created_at"
     fields = [
         "customer",
@@ -39,6 +38,10 @@ class StoreCreditEntryAdmin(admin.ModelAdmin):
         "grant",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("customer"), ordering="customer__email")
+    def customer_email(self, entry: StoreCreditEntry) -> str:
+        return entry.customer.email
 
     def has_add_permission(self, request) -> bool:
         return False  # booked by refunds.services, with a reason

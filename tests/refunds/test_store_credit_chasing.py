@@ -158,3 +158,29 @@ def test_two_chasers_at_once_tell_once_and_write_off_once():
     assert sum(r.done[LAPSED] for r in reports) == 8
     for customer in customers:
         assert store_credit_balance(customer) == Decimal("10.00")
+
+
+def test_a_chaser_that_dies_mid_run_leaves_the_rest_for_the_next_run(ada, monkeypatch):
+    from refunds import chasing
+
+    customers = [CustomerFactory(email=f"c{n}@example.nl") for n in range(5)]
+    grants = [grant(c, "10.00", valid_until=TODAY + timedelta(days=9), by=ada) for c in customers]
+    real_queue = chasing.customer_email_queue
+    calls = []
+
+    def dies_on_the_third(**kwargs):
+        calls.append(kwargs["dedupe_key"])
+        if len(calls) == 3:
+            raise SystemExit("worker killed")
+        return real_queue(**kwargs)
+
+    monkeypatch.setattr(chasing, "customer_email_queue", dies_on_the_third)
+    with pytest.raises(SystemExit):
+        chase_deadlines(now=NOW)
+    assert len(notices()) == 2
+    monkeypatch.setattr(chasing, "customer_email_queue", real_queue)
+
+    report = chase_deadlines(now=NOW)
+
+    assert report.done[EXPIRY_NOTICE] == 3
+    assert notices() == sorted(dedupe_key(g.pk) for g in grants)
