@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from vendors import services
@@ -78,6 +79,7 @@ class VendorCaseAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     actions = ["send_cases", "close_cases"]
     fields = [
+        "ticket_link",
         "ticket_line",
         "vendor",
         "route",
@@ -89,6 +91,7 @@ class VendorCaseAdmin(admin.ModelAdmin):
         "vendor_rma_number",
         "decision",
         "opened_at",
+        "overdue_since",
         "opened_by",
         "sent_at",
         "decided_at",
@@ -100,6 +103,12 @@ class VendorCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("ticket"), ordering="ticket_line__ticket__number")
     def ticket_number(self, case: VendorCase) -> str:
         return case.ticket_line.ticket.number
+
+    @admin.display(description=_("ticket"))
+    def ticket_link(self, case: VendorCase) -> str:
+        ticket = case.ticket_line.ticket
+        url = reverse("admin:rma_ticket_change", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, ticket.number)
 
     @admin.display(description=_("overdue since (D5)"))
     def overdue_since(self, case: VendorCase):
@@ -129,13 +138,20 @@ class VendorCaseAdmin(admin.ModelAdmin):
         if done:
             messages.success(request, done_message % {"count": done})
 
-    @admin.action(description=_("Record as sent to the vendor"))
+    # The list offers each person only the actions their role allows.
+    def has_send_permission(self, request) -> bool:
+        return request.user.has_perm("vendors.send_vendorcase")
+
+    def has_close_permission(self, request) -> bool:
+        return request.user.has_perm("vendors.close_vendorcase")
+
+    @admin.action(description=_("Record as sent to the vendor"), permissions=["send"])
     def send_cases(self, request, queryset):
         self._apply(
             request, queryset, services.vendor_case_send, _("%(count)s case(s) sent to the vendor.")
         )
 
-    @admin.action(description=_("Close (the decision was carried out)"))
+    @admin.action(description=_("Close (the decision was carried out)"), permissions=["close"])
     def close_cases(self, request, queryset):
         self._apply(request, queryset, services.vendor_case_close, _("%(count)s case(s) closed."))
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
 class Route(models.TextChoices):
@@ -64,7 +64,7 @@ class Decision(models.TextChoices):
     REJECT = "reject", _("reject (e.g. out of warranty)")
 
 
-class VendorCase(models.Model):
+class VendorCase(ConcurrentTransitionMixin, models.Model):
     """One unit of a ticket line at its vendor (SPEC §3, R13)."""
 
     ticket_line = models.ForeignKey(

@@ -23,13 +23,18 @@ class VendorCaseError(Exception):
 
 
 # Messages a person may see; the tests assert on them.
-NOT_A_DEFECT = gettext_noop("Only defects go to the vendor (R4, R5); this ticket is a {reason}.")
+NOT_A_DEFECT = gettext_noop(
+    "Only defects go to the vendor (R4, R5), not a return for the reason “{reason}”."
+)
 TICKET_NOT_OPEN = gettext_noop("The ticket is {state}: it no longer sends anything to a vendor.")
 NOT_RECEIVED_YET = gettext_noop(
     "The shop forwards this unit to the vendor (V1): receive the parcel first."
 )
+NOT_AUTHORIZED_YET = gettext_noop(
+    "Authorize the request first: then the customer is sent to the vendor (V2, V3)."
+)
 ALL_UNITS_HAVE_CASES = gettext_noop("All {quantity} units of this line already have a vendor case.")
-SERIAL_NOT_IN_ORDER = gettext_noop("Serial number {serial} is not one of this order line's units.")
+SERIAL_NOT_RETURNED = gettext_noop("Serial number {serial} is not one of the units returned.")
 SERIAL_HAS_CASE = gettext_noop("Serial number {serial} already has a vendor case on this line.")
 NOT_ALLOWED_TO_OPEN = gettext_noop("You are not allowed to open vendor cases.")
 UNKNOWN_DECISION = gettext_noop("Choose the vendor's decision.")
@@ -45,6 +50,8 @@ NOT_PERMITTED = {
 }
 # The ticket states in which the unit is at the shop (V1 forwards only what it holds).
 AT_THE_SHOP = (State.RECEIVED, State.DIAGNOSED)
+# V2, V3: the customer goes to the vendor once the request is authorized.
+AUTHORIZED_OR_LATER = (State.AUTHORIZED, *AT_THE_SHOP)
 
 
 @transaction.atomic
@@ -74,12 +81,16 @@ def vendor_case_open(
     vendor = line.order_line.product.vendor
     if vendor.route == Route.VIA_SHOP and ticket.state not in AT_THE_SHOP:
         raise VendorCaseError(_(NOT_RECEIVED_YET))
+    if ticket.state not in AUTHORIZED_OR_LATER:
+        raise VendorCaseError(_(NOT_AUTHORIZED_YET))
     if line.vendor_cases.count() >= line.quantity:
         raise VendorCaseError(_(ALL_UNITS_HAVE_CASES).format(quantity=line.quantity))
     serial = serial.strip()
-    # Diagnosis (SPEC §2): the serial is verified against the order, not taken on trust.
-    if serial and line.order_line.serials and serial not in line.order_line.serials:
-        raise VendorCaseError(_(SERIAL_NOT_IN_ORDER).format(serial=serial))
+    # Diagnosis (SPEC §2): the serial is verified against the order, not taken on trust:
+    # one of the units the customer returns, or else of the order line.
+    returned = line.serials or line.order_line.serials
+    if serial and returned and serial not in returned:
+        raise VendorCaseError(_(SERIAL_NOT_RETURNED).format(serial=serial))
     try:
         with transaction.atomic():
             return VendorCase.objects.create(
