@@ -1,8 +1,9 @@
-"""D1–D4 chased on PostgreSQL: each reminder once per ticket and stage, only due rows read."""
+"""D1–D6 chased on PostgreSQL: each reminder once per ticket and stage, only due rows read."""
 
 import threading
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,11 @@ from rma.admin_filters import OverdueFilter
 from rma.chasing import CHASED_STAGES, ChaseReport, chase_deadlines, dedupe_key
 from rma.deadlines import Stage
 from rma.models import ReturnPolicy, State, Ticket, TicketLine, TicketTransition
+from rma.rules import add_months
 from rma.selectors import tickets_overdue
 from rma.terms import Reason
 from tests.factories import UserFactory, delivered_order
+from vendors.models import VendorCase
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
@@ -452,27 +455,49 @@ def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
 @pytest.mark.worker
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL for a real worker")
 @pytest.mark.django_db(transaction=True)
-def test_the_beat_task_on_a_real_worker_queues_the_reminders():
+def test_the_beat_task_on_a_real_worker_queues_the_reminders_alerts_and_notices():
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
+    from refunds.chasing import dedupe_key as notice_key
+    from refunds.services import store_credit_grant
     from rma.tasks import chase_deadlines_task
+    from tests.vendors.test_vendor_case_chasing import case
+    from vendors.chasing import dedupe_key as case_key
 
+    support = UserFactory(email="sam.support@webstore4.example", role="support")
     now = datetime.now(tz=AMSTERDAM)  # the task reads the real clock
     authorized = ticket(State.AUTHORIZED, 7, now=now)
     lapsed = ticket(State.AUTHORIZED, 31, now=now)
+    slow = case(30)  # D5: Hikvision usually decides within 21 days
+    VendorCase.objects.filter(pk=slow.pk).update(opened_at=now - timedelta(days=30))
+    expiring = store_credit_grant(  # D6: its last valid day is in ten days
+        customer=authorized.order.customer,
+        amount=Decimal("25.00"),
+        by=None,
+        reason="Goodwill",
+        on=add_months(now.date(), -24) + timedelta(days=10),
+    )
+    expected = {
+        dedupe_key(Stage.SHIP_REMINDER, authorized.pk),
+        f"{case_key(slow.pk)}:{support.pk}",
+        notice_key(expiring.pk),
+    }
+
+    def queued():
+        return set(
+            Email.objects.exclude(kind="ticket_expired").values_list("dedupe_key", flat=True)
+        )
 
     with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
         chase_deadlines_task.delay()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if Ticket.objects.filter(pk=lapsed.pk, state=State.EXPIRED).exists() and (
-                Email.objects.filter(kind="reminder_ship").exists()
+                queued() == expected
             ):
                 break
             time.sleep(0.2)
 
-    assert Email.objects.get(kind="reminder_ship").dedupe_key == dedupe_key(
-        Stage.SHIP_REMINDER, authorized.pk
-    )
+    assert queued() == expected
     assert Ticket.objects.get(pk=lapsed.pk).state == State.EXPIRED

@@ -33,7 +33,7 @@ def case(days_open: int, *, vendor=None, state=CaseState.AT_VENDOR, serial="") -
     line.product.vendor = vendor
     line.product.save()
     ticket = Ticket.objects.create(
-        number=f"RMA-2026-{Ticket.objects.count() + 1:06d}",
+        number=f"RMA-2026-{900001 + Ticket.objects.count():06d}",  # apart from other helpers
         order=order,
         policy=ReturnPolicy.default(),
         reason=Reason.DEFECTIVE,
