@@ -15,6 +15,9 @@ from rma import services
 from rma.admin_filters import OverdueFilter
 from rma.labels import LABELLED_STATES
 from rma.models import Resolution, ReturnLabel, ReturnPolicy, Ticket, TicketLine, TicketTransition
+from rma.terms import Reason
+from vendors.models import VendorCase
+from vendors.services import AUTHORIZED_OR_LATER
 
 TRANSITION_LABELS = {
     "authorize": _("Authorize"),
@@ -101,6 +104,21 @@ class TransitionForm(forms.Form):
     name = forms.ChoiceField(choices=list(TRANSITION_LABELS.items()))
     note = forms.CharField(required=False)
     resolution = forms.ChoiceField(choices=[("", "—"), *Resolution.choices], required=False)
+
+
+def _vendor_cases_context(ticket: Ticket, user) -> dict:
+    """The ticket's vendor cases (R13) and whether `user` may open one for a unit now."""
+    cases = VendorCase.objects.filter(ticket_line__ticket=ticket).select_related("vendor")
+    may_open = (
+        ticket.reason in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL)
+        and ticket.state in AUTHORIZED_OR_LATER
+        and user.has_perm("vendors.add_vendorcase")
+    )
+    return {
+        "vendor_cases": list(cases.order_by("pk")),
+        "may_open_vendor_case": may_open,
+        "ticket_lines": list(ticket.lines.select_related("order_line")) if may_open else [],
+    }
 
 
 @admin.register(Ticket)
@@ -203,6 +221,7 @@ class TicketAdmin(admin.ModelAdmin):
             ]
             extra_context["resolutions"] = Resolution.choices
             extra_context["has_label"] = ticket.state in LABELLED_STATES
+            extra_context.update(_vendor_cases_context(ticket, request.user))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, pk: int):

@@ -6,13 +6,14 @@ chosen cases, and a case's page records the vendor's decision with a small form.
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from rma.models import TicketLine
 from vendors import services
 from vendors.deadlines import case_overdue_on
 from vendors.models import AWAITING_VENDOR, Decision, Vendor, VendorCase
@@ -46,6 +47,12 @@ class VendorCaseOverdueFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(case_overdue_q(today=timezone.localdate()))
         return queryset
+
+
+class OpenCaseForm(forms.Form):
+    ticket_line = forms.IntegerField()
+    serial = forms.CharField(required=False, max_length=80)
+    firmware_version = forms.CharField(required=False, max_length=60)
 
 
 class DecisionForm(forms.Form):
@@ -158,6 +165,11 @@ class VendorCaseAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "open/",
+                self.admin_site.admin_view(self.open_view),
+                name="vendors_vendorcase_open",
+            ),
+            path(
                 "<int:pk>/decide/",
                 self.admin_site.admin_view(self.decide_view),
                 name="vendors_vendorcase_decide",
@@ -192,3 +204,26 @@ class VendorCaseAdmin(admin.ModelAdmin):
         else:
             messages.success(request, _("The vendor's decision is recorded."))
         return back
+
+    def open_view(self, request):
+        """Open the case of one unit from the ticket page's form (R13), then go back."""
+        form = OpenCaseForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            raise Http404
+        line = get_object_or_404(TicketLine, pk=form.cleaned_data["ticket_line"])
+        try:
+            case = services.vendor_case_open(
+                ticket_line=line,
+                by=request.user,
+                serial=form.cleaned_data["serial"],
+                firmware_version=form.cleaned_data["firmware_version"],
+            )
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Vendor case #%(case)s opened at %(vendor)s.")
+                % {"case": case.pk, "vendor": case.vendor.name},
+            )
+        return HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[line.ticket_id]))

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.vendors.cases import case_at, reloaded, vendor
+from rma.models import State
+from tests.vendors.cases import case_at, reloaded, ticket_line, vendor
 from vendors.models import CaseState, VendorCase
 from vendors.services import NOT_PERMITTED, vendor_case_decide, vendor_case_send
 
@@ -277,3 +278,68 @@ def test_no_one_adds_or_deletes_cases_in_the_back_office(request, client, suppor
 
     assert (added.status_code, deleted.status_code) == (403, 403)
     assert VendorCase.objects.filter(pk=case.pk).exists()
+
+
+# Opening a case from the ticket page (R13) ----------------------------------------------
+
+
+def ticket_page(ticket) -> str:
+    return reverse("admin:rma_ticket_change", args=[ticket.pk])
+
+
+def open_case(client, line, **fields):
+    return client.post(
+        reverse("admin:vendors_vendorcase_open"),
+        {"ticket_line": line.pk, **fields},
+        follow=True,
+    )
+
+
+def test_support_opens_a_vendor_case_from_the_ticket_page_and_sees_it_there(
+    client, support, yealink
+):
+    line = ticket_line(of=yealink, serials=("YL-0001",))
+    client.force_login(support)
+
+    before = client.get(ticket_page(line.ticket))
+    opened = open_case(client, line, serial="YL-0001", firmware_version="66.86")
+
+    assert "Open a vendor case for this unit" in text(before)
+    case = VendorCase.objects.get(ticket_line=line)
+    assert (case.serial, case.firmware_version, case.opened_by) == ("YL-0001", "66.86", support)
+    assert opened.redirect_chain[-1][0] == ticket_page(line.ticket)
+    assert f"Vendor case #{case.pk} opened at Yealink." in text(opened)
+    assert page_url(case) in text(opened)
+
+
+def test_a_refused_case_says_why_on_the_ticket_page_and_opens_nothing(client, support, yealink):
+    line = ticket_line(of=yealink, serials=("YL-0001",))
+    client.force_login(support)
+
+    refused = open_case(client, line, serial="YL-9999")
+
+    assert "Serial number YL-9999 is not one of the units returned." in text(refused)
+    assert not VendorCase.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["warehouse", "accountant"])
+def test_only_support_is_offered_and_may_open_a_vendor_case(request, client, yealink, role):
+    line = ticket_line(of=yealink)
+    client.force_login(request.getfixturevalue(role))
+
+    page = client.get(ticket_page(line.ticket))
+    posted = open_case(client, line)
+
+    assert "Open a vendor case for this unit" not in text(page)
+    assert "You are not allowed to open vendor cases." in text(posted)
+    assert not VendorCase.objects.exists()
+
+
+def test_a_request_not_yet_authorized_offers_no_vendor_case(client, support, yealink):
+    line = ticket_line(of=yealink, state=State.REQUESTED)
+    client.force_login(support)
+
+    page = client.get(ticket_page(line.ticket))
+
+    assert "Open a vendor case for this unit" not in text(page)
+    assert "Vendor cases (R13)" not in text(page)
