@@ -1,9 +1,47 @@
-"""The store-credit ledger in the back office (F7): every entry, never editable."""
+"""The store-credit ledger in the back office (F7): every entry, never editable.
 
-from django.contrib import admin
+Accountants book a grant or a withdrawal with a reason through *Add* (a form that calls
+`refunds.services`); corrections are new entries, never edits.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import Customer
+from refunds import services
 from refunds.models import StoreCreditEntry
+
+GRANT, WITHDRAW = "grant", "withdraw"
+
+
+class StoreCreditBookingForm(forms.Form):
+    customer = forms.EmailField(label=_("Customer's e-mail address"))
+    action = forms.ChoiceField(
+        label=_("Book"),
+        choices=[(GRANT, _("Grant store credit")), (WITHDRAW, _("Withdraw store credit"))],
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (EUR)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the entry for the bookkeeping (F7)."),
+    )
+
+    def clean_customer(self) -> Customer:
+        try:
+            return Customer.objects.get(email__iexact=self.cleaned_data["customer"].strip())
+        except Customer.DoesNotExist:
+            raise forms.ValidationError(
+                _("There is no customer with this e-mail address.")
+            ) from None
 
 
 @admin.register(StoreCreditEntry)
@@ -43,8 +81,44 @@ class StoreCreditEntryAdmin(admin.ModelAdmin):
     def customer_email(self, entry: StoreCreditEntry) -> str:
         return entry.customer.email
 
-    def has_add_permission(self, request) -> bool:
-        return False  # booked by refunds.services, with a reason
+    def add_view(self, request, form_url="", extra_context=None):
+        """Book a grant or a withdrawal through the service, which checks and locks."""
+        if not self.has_add_permission(request):
+            raise Http404
+        form = StoreCreditBookingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            book = (
+                services.store_credit_grant
+                if data["action"] == GRANT
+                else (services.store_credit_withdraw)
+            )
+            try:
+                book(
+                    customer=data["customer"],
+                    amount=data["amount"],
+                    by=request.user,
+                    reason=data["reason"],
+                )
+            except services.StoreCreditError as error:
+                form.add_error(None, str(error))
+            else:
+                balance = services.store_credit_balance(data["customer"])
+                messages.success(
+                    request,
+                    _("Booked. %(customer)s now has EUR %(balance)s of store credit.")
+                    % {"customer": data["customer"].email, "balance": balance},
+                )
+                url = reverse("admin:refunds_storecreditentry_changelist")
+                return HttpResponseRedirect(f"{url}?q={data['customer'].email}")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Grant or withdraw store credit"),
+            "submit_label": _("Book"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/retour/service_form.html", context)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -206,10 +206,11 @@ class TicketAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Open a return request"),
+            "submit_label": _("Open the request"),
             "form": form,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/rma/ticket/add.html", context)
+        return TemplateResponse(request, "admin/retour/service_form.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         ticket = self.get_object(request, object_id)
