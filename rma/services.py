@@ -17,12 +17,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 from sequences import get_next_value
 
 from notifications.services import ticket_email_queue
 from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
+from rma import fsm
+from rma.fsm import transition_refusal
 from rma.models import (
     ReturnPolicy,
     State,
@@ -229,20 +230,16 @@ def _transition(
             .select_related("order__customer")
             .get(pk=ticket.pk)
         )
-        method = getattr(locked, name)
-        if not can_proceed(method, check_conditions=False):
+        refusal = transition_refusal(locked, name, by=by, changes=changes)
+        if refusal == fsm.WRONG_STATE:
             raise TicketError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
-        transition = method._django_fsm.get_transition(locked.state)
-        if by is not None and not transition.has_perm(locked, by):
+        if refusal == fsm.NOT_PERMITTED:
             raise TicketError(_(NOT_PERMITTED[name]))
-        for attribute, value in changes.items():
-            setattr(locked, attribute, value)
-        for condition in transition.conditions:
-            if not condition(locked):
-                raise TicketError(_(_CONDITION_MESSAGES[condition.__name__]))
+        if refusal is not None:
+            raise TicketError(_(_CONDITION_MESSAGES[refusal]))
         held_before = locked.holds_quantities
         from_state = locked.state
-        method()
+        getattr(locked, name)()
         locked.state_changed_at = timezone.now()
         locked.save()
         if held_before and not locked.holds_quantities:

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django_fsm import can_proceed
 
+from rma import fsm
+from rma.fsm import transition_refusal
 from rma.models import OPEN_STATES, State, TicketLine
 from rma.terms import Reason
 from vendors.models import Decision, Route, VendorCase
@@ -113,17 +114,14 @@ def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> Ve
     """Apply transition `name` to a freshly locked copy of the case and stamp its time."""
     with transaction.atomic():
         locked = VendorCase.objects.select_for_update().get(pk=case.pk)
-        method = getattr(locked, name)
-        if not can_proceed(method, check_conditions=False):
+        refusal = transition_refusal(locked, name, by=by, changes=changes)
+        if refusal == fsm.WRONG_STATE:
             raise VendorCaseError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
-        transition = method._django_fsm.get_transition(locked.state)
-        if by is not None and not transition.has_perm(locked, by):
+        if refusal == fsm.NOT_PERMITTED:
             raise VendorCaseError(_(NOT_PERMITTED[name]))
-        for attribute, value in changes.items():
-            setattr(locked, attribute, value)
-        if not all(condition(locked) for condition in transition.conditions):
+        if refusal is not None:  # _has_decision, the one condition
             raise VendorCaseError(_(UNKNOWN_DECISION))
-        method()
+        getattr(locked, name)()
         setattr(locked, stamp, timezone.now())
         locked.save()
     return locked

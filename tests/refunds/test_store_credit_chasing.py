@@ -22,6 +22,7 @@ from refunds.services import (
 from rma.chasing import chase_deadlines
 from rma.models import ReturnPolicy
 from tests.factories import CustomerFactory, UserFactory
+from tests.threads import in_parallel
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
@@ -143,14 +144,12 @@ def test_only_open_grants_near_their_last_day_are_read(anna, ada):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_chasers_at_once_tell_once_and_write_off_once():
-    from tests.rma.test_chasing import _in_parallel
-
     ada = UserFactory(email="ada.accountant@webstore4.example", role="accountant")
     customers = [CustomerFactory(email=f"c{n}@example.nl") for n in range(8)]
     expiring = [grant(c, "10.00", valid_until=TODAY + timedelta(days=5), by=ada) for c in customers]
     lapsed = [grant(c, "7.00", valid_until=TODAY - timedelta(days=2), by=ada) for c in customers]
 
-    reports = _in_parallel(2, lambda: chase_deadlines(now=NOW))
+    reports = in_parallel(2, lambda: chase_deadlines(now=NOW))
 
     assert notices() == sorted(dedupe_key(g.pk) for g in expiring)
     assert StoreCreditEntry.objects.filter(kind=EntryKind.EXPIRY).count() == len(lapsed)

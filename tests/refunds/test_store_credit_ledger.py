@@ -1,11 +1,10 @@
 """F7: the store-credit ledger — grants, uses, withdrawals, write-offs, and its guarantees."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 
 from refunds.models import EntryKind, LedgerEntryImmutable, StoreCreditEntry
 from refunds.services import (
@@ -23,6 +22,7 @@ from refunds.services import (
     with_remaining,
 )
 from rma.models import ReturnPolicy
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -423,28 +423,6 @@ def test_the_database_refuses_a_second_write_off_of_one_grant(anna, ada):
 
 
 # Two at once (PostgreSQL) -----------------------------------------------------------------
-
-
-def run_together(jobs) -> list:
-    """Start every job at the same moment, each in its own thread and DB connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 — the test inspects what each got
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.skipif(

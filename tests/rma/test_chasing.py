@@ -1,6 +1,5 @@
 """D1–D6 chased on PostgreSQL: each reminder once per ticket and stage, only due rows read."""
 
-import threading
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,6 +25,7 @@ from rma.rules import add_months
 from rma.selectors import tickets_overdue
 from rma.terms import Reason
 from tests.factories import UserFactory, delivered_order
+from tests.threads import in_parallel
 from vendors.models import VendorCase
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -406,30 +406,6 @@ def test_the_overdue_filter_works_in_an_admin_change_list(staff):
     assert [t.pk for t in changelist.get_queryset(request)] == [due[Stage.EXPIRE].pk]
 
 
-def _in_parallel(workers: int, job) -> list:
-    """Run `job` in `workers` threads that start together, each on its own connection."""
-    barrier = threading.Barrier(workers)
-    results: list = [None] * workers
-    errors: list = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except Exception as exc:  # reported below, in the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
     support = UserFactory(email="sam.support@webstore4.example", role="support")
@@ -439,7 +415,7 @@ def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
     for _ in range(3):
         not_due_set()
 
-    reports: list[ChaseReport] = _in_parallel(2, lambda: chase_deadlines(now=NOW))
+    reports: list[ChaseReport] = in_parallel(2, lambda: chase_deadlines(now=NOW))
 
     expected = sorted(k for due in sets for k in expected_keys(due, staff))
     assert outbox_without_lifecycle_mail() == expected

@@ -1,41 +1,19 @@
 """Two people (or workers) at once, on PostgreSQL with a connection each (SPEC §2)."""
 
 import re
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from rma import services
 from rma.models import State, Ticket
 from tests.factories import delivered_order
 from tests.rma.lifecycle import staff, ticket_in
+from tests.threads import run_together
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL (make test uses it)"
 )
-
-
-def run_together(jobs) -> list:
-    """Start every job at the same moment, each in its own thread and DB connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # noqa: BLE001 — the test inspects what each got
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

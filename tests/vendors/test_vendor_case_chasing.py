@@ -12,6 +12,7 @@ from rma.chasing import chase_deadlines
 from rma.models import ReturnPolicy, State, Ticket, TicketLine
 from rma.terms import Reason
 from tests.factories import UserFactory, VendorFactory, delivered_order
+from tests.threads import in_parallel
 from vendors.chasing import KIND, dedupe_key
 from vendors.deadlines import CASE_OVERDUE
 from vendors.models import CaseState, Route, VendorCase
@@ -129,12 +130,10 @@ def test_the_overdue_query_reads_only_the_partial_index_of_waiting_cases(support
 
 @pytest.mark.django_db(transaction=True)
 def test_two_chasers_at_once_alert_each_case_once():
-    from tests.rma.test_chasing import _in_parallel
-
     support = UserFactory(email="sam.support@webstore4.example", role="support")
     overdue = [case(22 + n, serial=f"HK{n:04d}") for n in range(12)]
 
-    reports = _in_parallel(2, lambda: chase_deadlines(now=NOW))
+    reports = in_parallel(2, lambda: chase_deadlines(now=NOW))
 
     assert alerts() == sorted(f"{dedupe_key(c.pk)}:{support.pk}" for c in overdue)
     assert sum(r.done[CASE_OVERDUE] for r in reports) == 12
