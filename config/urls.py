@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from accounts.forms import EmailAdminAuthenticationForm
 from config.api import api
 from rma import views as rma_views
 
 admin.site.site_header = _("Retour — returns desk")
 admin.site.site_title = _("Retour")
 admin.site.index_title = _("Back office")
+admin.site.login_form = EmailAdminAuthenticationForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

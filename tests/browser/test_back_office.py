@@ -14,7 +14,7 @@ IN_OCTOBER = time_machine.travel("2026-10-05 12:00 +02:00", tick=True)
 
 def log_in(page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", email)
+    page.get_by_label("E-mail address").fill(email)  # the username is the e-mail address
     page.fill("#id_password", "pw-for-tests-only")
     page.click("input[type=submit]")
 
