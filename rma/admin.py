@@ -1,6 +1,8 @@
 """The back office's ticket pages: lists with filters and search, a ticket's lines and
 history, and buttons for exactly the transitions the current user may make now."""
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
@@ -108,17 +110,25 @@ class TransitionForm(forms.Form):
 
 def _vendor_cases_context(ticket: Ticket, user) -> dict:
     """The ticket's vendor cases (R13) and whether `user` may open one for a unit now."""
-    cases = VendorCase.objects.filter(ticket_line__ticket=ticket).select_related("vendor")
-    may_open = (
+    cases = list(
+        VendorCase.objects.filter(ticket_line__ticket=ticket)
+        .select_related("vendor")
+        .order_by("pk")
+    )
+    lines = []
+    if (
         ticket.reason in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL)
         and ticket.state in AUTHORIZED_OR_LATER
         and user.has_perm("vendors.add_vendorcase")
-    )
-    return {
-        "vendor_cases": list(cases.order_by("pk")),
-        "may_open_vendor_case": may_open,
-        "ticket_lines": list(ticket.lines.select_related("order_line")) if may_open else [],
-    }
+    ):
+        # Only lines with a unit left without a case (one case per unit).
+        opened = Counter(case.ticket_line_id for case in cases)
+        lines = [
+            line
+            for line in ticket.lines.select_related("order_line")
+            if opened[line.pk] < line.quantity
+        ]
+    return {"vendor_cases": cases, "may_open_vendor_case": bool(lines), "ticket_lines": lines}
 
 
 @admin.register(Ticket)

@@ -343,3 +343,14 @@ def test_a_request_not_yet_authorized_offers_no_vendor_case(client, support, yea
 
     assert "Open a vendor case for this unit" not in text(page)
     assert "Vendor cases (R13)" not in text(page)
+
+
+def test_a_line_whose_units_all_have_cases_is_no_longer_offered(client, support, yealink):
+    line = ticket_line(of=yealink, serials=("YL-0001",))
+    client.force_login(support)
+    open_case(client, line, serial="YL-0001")
+
+    page = client.get(ticket_page(line.ticket))
+
+    assert "Open a vendor case for this unit" not in text(page)
+    assert "Vendor cases (R13)" in text(page) and "YL-0001" in text(page)
