@@ -34,7 +34,7 @@ class StoreCreditError(Exception):
 AMOUNT_NOT_POSITIVE = gettext_noop("The amount must be more than EUR 0.00.")
 REASON_NEEDED = gettext_noop("Say why; the reason is kept with the entry.")
 NOT_ENOUGH_CREDIT = gettext_noop(
-    "Only EUR {available} of store credit can be used on {day}, not EUR {amount}."
+    "Only EUR {available} of store credit is valid on {day}, not EUR {amount}."
 )
 NOT_ALLOWED = gettext_noop("You are not allowed to change store credit.")
 

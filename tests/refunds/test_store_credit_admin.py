@@ -45,7 +45,7 @@ def test_a_withdrawal_above_the_balance_is_refused_and_books_nothing(client, acc
 
     response = book(client, action="withdraw", amount="15.00", reason="Granted by mistake.")
 
-    assert "Only EUR 10.00 of store credit can be used" in text(response)
+    assert "Only EUR 10.00 of store credit is valid" in text(response)
     assert StoreCreditEntry.objects.count() == 1
     assert store_credit_balance(anna) == Decimal("10.00")
 

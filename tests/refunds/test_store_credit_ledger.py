@@ -173,7 +173,7 @@ def test_it_refuses_a_use_larger_than_the_credit_and_writes_nothing(anna, ada):
 
     assert str(refused.value) == not_enough("50.00", TODAY, "60.00")
     assert str(refused.value) == (
-        "Only EUR 50.00 of store credit can be used on 2026-11-23, not EUR 60.00."
+        "Only EUR 50.00 of store credit is valid on 2026-11-23, not EUR 60.00."
     )
     assert StoreCreditEntry.objects.count() == 2
     assert not StoreCreditEntry.objects.filter(closed_on__isnull=False).exists()
