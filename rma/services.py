@@ -23,7 +23,6 @@ from notifications.services import ticket_email_queue
 from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
 from rma import fsm
-from rma.fsm import transition_refusal
 from rma.models import (
     ReturnPolicy,
     State,
@@ -230,7 +229,7 @@ def _transition(
             .select_related("order__customer")
             .get(pk=ticket.pk)
         )
-        refusal = transition_refusal(locked, name, by=by, changes=changes)
+        refusal = fsm.transition_refusal(locked, name, by=by, changes=changes)
         if refusal == fsm.WRONG_STATE:
             raise TicketError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
         if refusal == fsm.NOT_PERMITTED:

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from rma import fsm
-from rma.fsm import transition_refusal
 from rma.models import OPEN_STATES, State, TicketLine
 from rma.terms import Reason
 from vendors.models import Decision, Route, VendorCase
@@ -114,7 +113,7 @@ def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> Ve
     """Apply transition `name` to a freshly locked copy of the case and stamp its time."""
     with transaction.atomic():
         locked = VendorCase.objects.select_for_update().get(pk=case.pk)
-        refusal = transition_refusal(locked, name, by=by, changes=changes)
+        refusal = fsm.transition_refusal(locked, name, by=by, changes=changes)
         if refusal == fsm.WRONG_STATE:
             raise VendorCaseError(_(NOT_IN_STATE[name]).format(state=locked.get_state_display()))
         if refusal == fsm.NOT_PERMITTED:
