@@ -11,25 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import reduce
-from operator import or_
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Q
 
-from notifications.models import Email
+from notifications.selectors import queued
 from notifications.services import customer_email_queue
 from refunds.deadlines import EXPIRY_NOTICE, LAPSED, expiry_notice_window, lapsed_window
 from refunds.models import EntryKind, StoreCreditEntry
-from refunds.money import format_amount
-from refunds.services import (
-    ledger_lock,
-    store_credit_available,
-    store_credit_write_off,
-    with_remaining,
-)
+from refunds.money import ZERO, format_amount
+from refunds.services import ledger_lock, open_grants, store_credit_write_off
 from rma.models import ReturnPolicy
+from rma.selectors import any_group, day_within
 
 KIND = "store_credit_expiring"
 CHUNK_SIZE = 500
@@ -43,31 +36,25 @@ def dedupe_key(grant_pk: int) -> str:
 
 def notice_due_q(*, policies: Iterable[ReturnPolicy], today: date) -> Q:
     """D6: open grants whose owner is to be told on `today`, each under its own policy."""
-    by_days: dict[int, list[int]] = {}
-    for policy in policies:
-        by_days.setdefault(policy.store_credit_notice_days, []).append(policy.pk)
-    if not by_days:
-        return Q(pk__in=[])
-    branches = []
-    for days, pks in by_days.items():
-        window = expiry_notice_window(days, today)
-        branches.append(
-            Q(policy_id__in=sorted(pks), valid_until__lte=window.latest)
-            & Q(valid_until__gt=window.before)
-        )
-    return OPEN_GRANT & reduce(or_, branches)
+    return OPEN_GRANT & any_group(
+        ((policy.store_credit_notice_days, policy.pk) for policy in policies),
+        lambda days, pks: (
+            Q(policy_id__in=pks) & day_within("valid_until", expiry_notice_window(days, today))
+        ),
+    )
 
 
 def lapsed_q(*, today: date) -> Q:
     """F7: open grants past their last valid day."""
-    return OPEN_GRANT & Q(valid_until__lte=lapsed_window(today).latest)
+    return OPEN_GRANT & day_within("valid_until", lapsed_window(today))
 
 
 def _notice(grant: StoreCreditEntry, today: date) -> bool:
     with transaction.atomic():
         # A use in between may have spent it: look again under the ledger's lock.
         ledger_lock(grant.customer_id)
-        remaining = with_remaining(StoreCreditEntry.objects.filter(pk=grant.pk)).get().remaining
+        remainders = {g.pk: g.remaining for g in open_grants(grant.customer_id, on=today)}
+        remaining = remainders.get(grant.pk, ZERO)
         if remaining <= 0:
             return False
         email = customer_email_queue(
@@ -79,7 +66,7 @@ def _notice(grant: StoreCreditEntry, today: date) -> bool:
                 "amount": format_amount(remaining),
                 "valid_until": grant.valid_until,
                 "issued_on": grant.issued_on,
-                "available": format_amount(store_credit_available(grant.customer, on=today)),
+                "available": format_amount(sum(remainders.values(), ZERO)),
             },
         )
     return email is not None
@@ -87,17 +74,9 @@ def _notice(grant: StoreCreditEntry, today: date) -> bool:
 
 def chase_store_credit(*, today: date, policies: Iterable[ReturnPolicy], report) -> None:
     """Send the due D6 notices and write off lapsed grants (F7); count them in `report`."""
-    sent = Email.objects.filter(
-        dedupe_key=Concat(
-            Value(f"{KIND}:"),
-            Cast(OuterRef("pk"), CharField()),
-            Value(f":{EXPIRY_NOTICE}"),
-            output_field=CharField(),
-        )
-    )
     due = (
         StoreCreditEntry.objects.filter(notice_due_q(policies=policies, today=today))
-        .exclude(Exists(sent))
+        .exclude(queued(KIND, EXPIRY_NOTICE))
         .select_related("customer")
         .order_by()
     )

@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from notifications.models import Email
+from notifications.selectors import queued, queued_to_staff
 from notifications.services import staff_alert_queue, ticket_email_queue
 from refunds.chasing import chase_store_credit
 from refunds.deadlines import EXPIRY_NOTICE, LAPSED
@@ -181,26 +180,12 @@ ACTIONS: dict[str, Callable[[Ticket, str, date], bool]] = {
 def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
     """Leave out tickets whose message for `stage` is already in the outbox.
 
-    So a reminder sent weeks ago is not read (and offered to the outbox again) on every
-    run while its ticket stays in the window. A customer's reminder is found by its
-    unique key; staff alerts have one row per recipient (`<key>:<user id>`), found through
-    the ticket's outbox rows. Correctness does not depend on this: the unique key does.
+    A customer's reminder is found by its unique key; staff alerts have one row per
+    recipient, found through the ticket's outbox rows.
     """
-    key = Concat(
-        Value(f"{KIND[stage]}:"),
-        Cast(OuterRef("pk"), CharField()),
-        Value(f":{stage}"),
-        output_field=CharField(),
-    )
     if stage in CUSTOMER_STAGES:
-        sent = Email.objects.filter(dedupe_key=key)
-    else:
-        sent = Email.objects.filter(
-            ticket_id=OuterRef("pk"),
-            kind=KIND[stage],
-            dedupe_key__startswith=Concat(key, Value(":"), output_field=CharField()),
-        )
-    return queryset.exclude(Exists(sent))
+        return queryset.exclude(queued(KIND[stage], stage))
+    return queryset.exclude(queued_to_staff(KIND[stage], stage))
 
 
 def chase_deadlines(*, now: datetime) -> ChaseReport:

@@ -8,10 +8,11 @@ Python. The chaser and the staff's "Overdue" list read the same conditions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils import timezone
 from rma import deadlines
 from rma.deadlines import Stage, Window
 from rma.models import ReturnPolicy, State, Ticket
-from rma.terms import Reason, Terms
+from rma.terms import Reason
 
 # The stage shown for a ticket that is late on several deadlines: the most pressing one.
 SEVERITY = (
@@ -39,20 +40,42 @@ def day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _changed_within(window: Window) -> Q:
-    # The rules count the local day a ticket changed state: day <= latest ⇔ the moment is
-    # before the start of the next day.
-    q = Q(state_changed_at__lt=day_start(window.latest + timedelta(days=1)))
+def moment_within(field: str, window: Window) -> Q:
+    """The condition "the local day of the moment in `field` is in `window`".
+
+    The rules count local days: day <= latest ⇔ the moment is before the start of the
+    next day (a ticket's state change, a vendor case's opening).
+    """
+    q = Q(**{f"{field}__lt": day_start(window.latest + timedelta(days=1))})
     if window.before is not None:
-        q &= Q(state_changed_at__gte=day_start(window.before + timedelta(days=1)))
+        q &= Q(**{f"{field}__gte": day_start(window.before + timedelta(days=1))})
     return q
 
 
-def _day_within(field: str, window: Window) -> Q:
+def day_within(field: str, window: Window) -> Q:
+    """The condition "the day in date column `field` is in `window`"."""
     q = Q(**{f"{field}__lte": window.latest})
     if window.before is not None:
         q &= Q(**{f"{field}__gt": window.before})
     return q
+
+
+def any_group(pairs: Iterable[tuple[Hashable, int]], branch: Callable[[Any, list[int]], Q]) -> Q:
+    """OR one `branch(key, pks)` per distinct key of the (key, pk) `pairs`.
+
+    Policies (or vendors) with the same numbers share one branch, so the SQL stays small
+    whatever their number; with no pairs at all, nothing matches.
+    """
+    groups: dict[Hashable, list[int]] = {}
+    for key, pk in pairs:
+        groups.setdefault(key, []).append(pk)
+    if not groups:
+        return Q(pk__in=[])
+    return reduce(or_, (branch(key, sorted(pks)) for key, pks in groups.items()))
+
+
+def _changed_within(window: Window) -> Q:
+    return moment_within("state_changed_at", window)
 
 
 # Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
@@ -87,17 +110,17 @@ _STAGES = {
     Stage.TRACKING_REMINDER: (
         Q(state=State.AUTHORIZED, tracking_number=""),
         deadlines.tracking_reminder_window,
-        lambda window: _day_within("shipped_on", window),
+        lambda window: day_within("shipped_on", window),
     ),
     Stage.REFUND_ALERT: (
         Q(reason=Reason.WITHDRAWAL, state__in=deadlines.REFUND_OPEN_STATES),
         deadlines.refund_alert_window,
-        lambda window: _day_within("notice_on", window),
+        lambda window: day_within("notice_on", window),
     ),
     Stage.REFUND_OVERDUE: (
         Q(reason=Reason.WITHDRAWAL, state__in=deadlines.REFUND_OPEN_STATES),
         deadlines.refund_overdue_window,
-        lambda window: _day_within("notice_on", window),
+        lambda window: day_within("notice_on", window),
     ),
 }
 
@@ -109,14 +132,10 @@ def stage_due_q(stage: str, *, policies: Iterable[ReturnPolicy], today: date) ->
     same for all), so the SQL stays small whatever the number of policies.
     """
     rows, window_of, within = _STAGES[stage]
-    by_window: dict[Window, list[int]] = {}
-    for policy in policies:
-        terms: Terms = policy.terms()
-        by_window.setdefault(window_of(terms, today), []).append(policy.pk)
-    if not by_window:
-        return Q(pk__in=[])
-    branches = [Q(policy_id__in=sorted(pks)) & within(window) for window, pks in by_window.items()]
-    return rows & reduce(or_, branches)
+    return rows & any_group(
+        ((window_of(policy.terms(), today), policy.pk) for policy in policies),
+        lambda window, pks: Q(policy_id__in=pks) & within(window),
+    )
 
 
 def tickets_due(*, stage: str, today: date, policies: Iterable[ReturnPolicy]) -> QuerySet:

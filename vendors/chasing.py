@@ -13,12 +13,11 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
-from notifications.models import Email
+from notifications.selectors import queued_to_staff
 from notifications.services import staff_alert_queue
 from vendors.deadlines import CASE_OVERDUE, case_overdue_on
 from vendors.models import VendorCase
@@ -35,16 +34,7 @@ def dedupe_key(case_pk: int) -> str:
 
 def _not_alerted(cases: QuerySet) -> QuerySet:
     """Leave out cases whose alert is in the outbox already (found through their ticket)."""
-    prefix = Concat(
-        Value(f"{KIND}:"),
-        Cast(OuterRef("pk"), CharField()),
-        Value(f":{CASE_OVERDUE}:"),
-        output_field=CharField(),
-    )
-    sent = Email.objects.filter(
-        ticket_id=OuterRef("ticket_line__ticket_id"), kind=KIND, dedupe_key__startswith=prefix
-    )
-    return cases.exclude(Exists(sent))
+    return cases.exclude(queued_to_staff(KIND, CASE_OVERDUE, ticket="ticket_line__ticket_id"))
 
 
 def _context(case: VendorCase) -> dict:

@@ -7,33 +7,23 @@ the overdue rows are read. The chaser and the staff's "Overdue" filter share it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import reduce
-from operator import or_
+from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from rma.selectors import day_start
+from rma.selectors import any_group, moment_within
 from vendors.deadlines import case_overdue_window
 from vendors.models import AWAITING_VENDOR, Vendor, VendorCase
 
 
 def case_overdue_q(*, today: date) -> Q:
     """The condition "the case awaits its vendor's decision longer than usual on `today`"."""
-    by_days: dict[int, list[int]] = {}
-    for pk, days in Vendor.objects.values_list("pk", "usual_decision_days"):
-        by_days.setdefault(days, []).append(pk)
-    if not by_days:
-        return Q(pk__in=[])
-    branches = [
-        # The window counts the local day a case was opened (see rma.selectors._changed_within).
-        Q(
-            vendor_id__in=sorted(pks),
-            opened_at__lt=day_start(case_overdue_window(days, today).latest + timedelta(days=1)),
-        )
-        for days, pks in by_days.items()
-    ]
-    return Q(state__in=AWAITING_VENDOR) & reduce(or_, branches)
+    return Q(state__in=AWAITING_VENDOR) & any_group(
+        ((days, pk) for pk, days in Vendor.objects.values_list("pk", "usual_decision_days")),
+        lambda days, pks: (
+            Q(vendor_id__in=pks) & moment_within("opened_at", case_overdue_window(days, today))
+        ),
+    )
 
 
 def vendor_cases_overdue(*, today: date) -> QuerySet:
