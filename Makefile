@@ -16,7 +16,10 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The embedded default: SQLite, tasks in-process, e-mail to var/mail/, demo data once.
-run: install
+# The system libraries WeasyPrint needs are checked first, before the venv is built.
+run:
+	@$(PYTHON) scripts/check_system_libs.py
+	@$(MAKE) --no-print-directory install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
