@@ -12,13 +12,13 @@ _VIEW_ORDERS = [
     "orders.view_shipment",
     "orders.view_payment",
     "orders.view_discount",
-    "vendors.view_vendor",
+    "orders.view_vendor",
 ]
 _VIEW_TICKETS = [
     "rma.view_ticket",
     "rma.view_ticketline",
-    "rma.view_tickettransition",
-    "rma.view_returnpolicy",
+    "rma.view_ticketevent",
+    "policies.view_returnpolicy",
     "vendors.view_vendorcase",
 ]
 
@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.expire_ticket",
         "rma.diagnose_ticket",
         "rma.resolve_ticket",
-        "vendors.change_vendor",
+        "orders.change_vendor",
         # R13, V1–V3: support opens the vendor cases and records the vendor's word (D5).
         "vendors.add_vendorcase",
         "vendors.send_vendorcase",

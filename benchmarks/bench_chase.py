@@ -80,15 +80,17 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from deadlines.chasing import chase_deadlines  # noqa: E402
 from notifications.models import Email  # noqa: E402
-from orders.models import Customer, Order, OrderLine, Product  # noqa: E402
+from orders.models import Customer, Order, OrderLine, Product, Vendor  # noqa: E402
+from policies.models import ReturnPolicy  # noqa: E402
+from policies.reasons import Reason  # noqa: E402
 from refunds.models import StoreCreditEntry  # noqa: E402
-from rma.chasing import chase_deadlines  # noqa: E402
 from rma.deadlines import Stage  # noqa: E402
-from rma.models import ReturnPolicy, State, Ticket, TicketTransition  # noqa: E402
+from rma.models import Ticket, TicketEvent  # noqa: E402
 from rma.selectors import tickets_due  # noqa: E402
-from rma.terms import Reason  # noqa: E402
-from vendors.models import Vendor, VendorCase  # noqa: E402
+from rma.states import State  # noqa: E402
+from vendors.models import VendorCase  # noqa: E402
 
 NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
@@ -276,7 +278,7 @@ def _add_bulk_cases_and_credit(refs: dict, policy: ReturnPolicy, count: int) -> 
 
 def _reset(snapshot: list[tuple]) -> None:
     Email.objects.all().delete()
-    TicketTransition.objects.all().delete()
+    TicketEvent.objects.all().delete()
     # F7: undo the write-offs, so the lapsed grants are due again.
     lapsed = StoreCreditEntry.objects.filter(kind="grant", valid_until__lt=TODAY, amount=10)
     StoreCreditEntry.objects.filter(kind="expiry").delete()

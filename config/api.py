@@ -4,4 +4,4 @@ from ninja import NinjaAPI
 
 api = NinjaAPI(title="Retour API", version="1", urls_namespace="api")
 api.add_router("/orders", "orders.api.router")
-api.add_router("/", "rma.api.router")
+api.add_router("/", "refunds.api.router")

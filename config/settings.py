@@ -35,14 +35,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "anymail",
-    "accounts",
     "sequences",
-    "orders",
-    "vendors",
-    "rma",
-    "withdrawals",
-    "refunds",
+    # Retour's apps, from the bottom layer up (pyproject.toml's import contracts).
+    "accounts",
     "notifications",
+    "policies",
+    "orders",
+    "withdrawals",
+    "rma",
+    "vendors",
+    "refunds",
+    "backoffice",
+    "deadlines",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -144,9 +149,9 @@ CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
     "task": "notifications.tasks.sweep_outbox",
     "schedule": 60.0,
 }
-# D1–D6: chase the deadlines (rma.chasing); overlapping runs send nothing twice.
-CELERY_BEAT_SCHEDULE["rma-chase-deadlines"] = {
-    "task": "rma.chase_deadlines",
+# D1–D6: chase the deadlines (deadlines.chasing); overlapping runs send nothing twice.
+CELERY_BEAT_SCHEDULE["deadlines-chase"] = {
+    "task": "deadlines.chase_deadlines",
     "schedule": 15 * 60.0,
 }
 

@@ -5,8 +5,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Email
-from orders.models import Customer
+from notifications.models import BouncedAddress, Email
 
 
 class RecipientBouncedFilter(admin.SimpleListFilter):
@@ -30,7 +29,7 @@ class EmailAdmin(admin.ModelAdmin):
         "created_at",
         "kind",
         "to",
-        "ticket",
+        "about",
         "language",
         "status",
         "attempts",
@@ -38,15 +37,14 @@ class EmailAdmin(admin.ModelAdmin):
         "recipient_bounced_at",
     ]
     list_filter = ["status", "kind", "language", RecipientBouncedFilter]
-    search_fields = ["to", "ticket__number", "dedupe_key", "provider_message_id"]
+    search_fields = ["to", "about", "dedupe_key", "provider_message_id"]
     date_hierarchy = "created_at"
-    list_select_related = ["ticket"]
     readonly_fields = [
         "kind",
         "dedupe_key",
         "to",
         "language",
-        "ticket",
+        "about",
         "context",
         "status",
         "attempts",
@@ -61,7 +59,9 @@ class EmailAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        bounced = Customer.objects.filter(email__iexact=OuterRef("to")).values("email_bounced_at")
+        bounced = BouncedAddress.objects.filter(address__iexact=OuterRef("to")).values(
+            "first_bounced_at"
+        )
         return super().get_queryset(request).annotate(recipient_bounced_at=Subquery(bounced[:1]))
 
     @admin.display(description=_("recipient's mail bounced"), ordering="recipient_bounced_at")
@@ -75,4 +75,16 @@ class EmailAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BouncedAddress)
+class BouncedAddressAdmin(admin.ModelAdmin):
+    """Addresses the provider reported as bouncing; staff remove one once it is fixed."""
+
+    list_display = ["address", "first_bounced_at"]
+    search_fields = ["address"]
+    readonly_fields = ["address", "first_bounced_at"]
+
+    def has_add_permission(self, request):
         return False

@@ -6,6 +6,8 @@ never lost when the broker is down and never sent for a change that was rolled b
 when a chaser runs twice or two workers overlap.
 """
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,14 +25,15 @@ class Email(models.Model):
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=5)
-    ticket = models.ForeignKey(
-        "rma.Ticket",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="emails",
-        verbose_name=_("ticket"),
+    # What the e-mail is about (a ticket), named generically: the outbox serves every app
+    # and knows none of them. The owning app declares a GenericRelation back to it.
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    # The subject as staff name it (an RMA number), kept so the outbox list needs no join.
+    about = models.CharField(_("about"), max_length=100, blank=True)
     context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus, default=EmailStatus.READY
@@ -56,7 +59,25 @@ class Email(models.Model):
             # The sweep asks for old `ready`, stuck `sending` and due `failed` rows.
             models.Index(fields=["status", "created_at"], name="email_status_created"),
             models.Index(fields=["status", "next_attempt_at"], name="email_status_next_attempt"),
+            # The chasers ask whether a subject's staff alert is queued already.
+            models.Index(fields=["subject_type", "subject_id"], name="email_subject"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to}"
+
+
+class BouncedAddress(models.Model):
+    """An address the e-mail provider reported as bouncing (hard bounce), so staff see it
+    beside the e-mails and the customer. The first bounce is the one kept."""
+
+    address = models.EmailField(_("e-mail address"), unique=True)
+    first_bounced_at = models.DateTimeField(_("first bounced"))
+
+    class Meta:
+        ordering = ["-first_bounced_at"]
+        verbose_name = _("bounced address")
+        verbose_name_plural = _("bounced addresses")
+
+    def __str__(self) -> str:
+        return self.address

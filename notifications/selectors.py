@@ -7,7 +7,8 @@ does not depend on them: the unique dedupe key does (`notifications.services`).
 
 from __future__ import annotations
 
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Exists, Model, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
 from notifications.models import Email
@@ -28,12 +29,14 @@ def queued(kind: str, stage: str) -> Exists:
     return Exists(Email.objects.filter(dedupe_key=outbox_key(kind, stage)))
 
 
-def queued_to_staff(kind: str, stage: str, *, ticket: str = "pk") -> Exists:
+def queued_to_staff(kind: str, stage: str, *, subject: type[Model], pk: str = "pk") -> Exists:
     """The outer row's staff alert is in the outbox: one row per recipient, keyed
-    `<key>:<user id>`, found through the ticket (`ticket` names its id on the outer row)."""
+    `<key>:<user id>`, found through its subject, a `subject` row whose id the outer
+    query names `pk` (a vendor case's alert is about its ticket)."""
     return Exists(
         Email.objects.filter(
-            ticket_id=OuterRef(ticket),
+            subject_type=ContentType.objects.get_for_model(subject),
+            subject_id=OuterRef(pk),
             kind=kind,
             dedupe_key__startswith=Concat(
                 outbox_key(kind, stage), Value(":"), output_field=CharField()

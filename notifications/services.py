@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import logging
 import smtplib
+from typing import Any, Protocol
 
 import requests
 from anymail.exceptions import (
@@ -35,14 +36,14 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import RedisError
 
-from notifications.models import Email, EmailStatus
+from notifications.kinds import Superseded
+from notifications.models import BouncedAddress, Email, EmailStatus
 from notifications.rendering import email_message_build
-from orders.models import Customer
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +104,14 @@ def email_queue(
     dedupe_key: str,
     to: str,
     language: str,
-    ticket=None,
-    context: dict | None = None,
+    subject: Model | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Email | None:
     """Put an e-mail in the outbox in the caller's transaction; send it after commit.
 
     Return None and do nothing when `dedupe_key` was queued before: the unique
     constraint, not a prior read, decides, so two overlapping callers queue it once.
+    `subject` is what the e-mail is about (a ticket): its data is read again at send time.
     """
     if Email.objects.filter(dedupe_key=dedupe_key).exists():
         return None
@@ -120,7 +122,8 @@ def email_queue(
                 dedupe_key=dedupe_key,
                 to=to,
                 language=language,
-                ticket=ticket,
+                subject=subject,
+                about=str(subject)[:100] if subject is not None else "",
                 context=context or {},
             )
     except IntegrityError:
@@ -135,8 +138,20 @@ def _language(code: str | None) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+class Recipient(Protocol):
+    """Anyone the outbox writes to in their own language: a customer."""
+
+    email: str
+    language: str
+
+
 def customer_email_queue(
-    *, customer, kind: str, dedupe_key: str, ticket=None, context: dict | None = None
+    *,
+    customer: Recipient,
+    kind: str,
+    dedupe_key: str,
+    subject: Model | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Email | None:
     """Queue `kind` to a customer, in their language, once per `dedupe_key`."""
     return email_queue(
@@ -144,37 +159,21 @@ def customer_email_queue(
         dedupe_key=dedupe_key,
         to=customer.email,
         language=_language(customer.language),
-        ticket=ticket,
+        subject=subject,
         context=context,
     )
 
 
-def ticket_email_queue(
-    *, ticket, kind: str, stage: str, context: dict | None = None
-) -> Email | None:
-    """Queue `kind` to the ticket's customer, in their language, once per ticket and stage."""
-    return customer_email_queue(
-        customer=ticket.order.customer,
-        kind=kind,
-        dedupe_key=f"{kind}:{ticket.pk}:{stage}",
-        ticket=ticket,
-        context=context,
-    )
-
-
-def staff_alert_queue(*, kind: str, dedupe_key: str, role: str, context: dict) -> list[Email]:
-    """Queue `kind` to every active member of the `role` group (e.g. accountants, D4).
-
-    The ticket is taken from `context["ticket_id"]` (or `"ticket_number"`) when given,
-    so the message can show its number and link.
-    """
-    from rma.models import Ticket
-
-    ticket = None
-    if context.get("ticket_id"):
-        ticket = Ticket.objects.filter(pk=context["ticket_id"]).first()
-    elif context.get("ticket_number"):
-        ticket = Ticket.objects.filter(number=context["ticket_number"]).first()
+def staff_alert_queue(
+    *,
+    kind: str,
+    dedupe_key: str,
+    role: str,
+    context: dict[str, Any],
+    subject: Model | None = None,
+) -> list[Email]:
+    """Queue `kind` to every active member of the `role` group (e.g. accountants, D4),
+    once per `dedupe_key` and recipient; `subject` gives the message its number and link."""
     users = (
         get_user_model()
         .objects.filter(groups__name=role, is_active=True)
@@ -189,7 +188,7 @@ def staff_alert_queue(*, kind: str, dedupe_key: str, role: str, context: dict) -
             dedupe_key=f"{dedupe_key}:{user.pk}",
             to=user.email,
             language=settings.LANGUAGE_CODE,
-            ticket=ticket,
+            subject=subject,
             context={**context, "recipient_name": user.get_full_name() or user.get_username()},
         )
         if email is not None:
@@ -217,18 +216,14 @@ def _claim(email_id: int, now: dt.datetime) -> bool:
 
 def email_send(*, email_id: int) -> None:
     """Send one outbox row, once; raise TransientEmailError when a retry may help."""
-    from rma.labels import LabelRefused  # rma.services imports this module
-
     now = timezone.now()
     if not _claim(email_id, now):
         return  # sent already, being sent, or given up
-    email = Email.objects.select_related("ticket__order__customer", "ticket__policy").get(
-        pk=email_id
-    )
+    email = Email.objects.select_related("subject_type").get(pk=email_id)
     try:
         message = email_message_build(email)
         message.send()
-    except LabelRefused as superseded:
+    except Superseded as superseded:
         # The ticket moved on (cancelled, expired) before this authorization went out:
         # its own e-mail tells the customer; a label for it must not be sent.
         Email.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
@@ -299,8 +294,9 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
 
 
 def email_bounced(*, address: str, at: dt.datetime) -> None:
-    """Record that mail to `address` bounces, so staff see it on the customer (first time
-    only: the date of the first bounce is the useful one)."""
-    Customer.objects.filter(email__iexact=address, email_bounced_at__isnull=True).update(
-        email_bounced_at=at
-    )
+    """Record that mail to `address` bounces, so staff see it beside the e-mails and the
+    customer (first time only: the date of the first bounce is the useful one)."""
+    if not BouncedAddress.objects.filter(address__iexact=address).exists():
+        BouncedAddress.objects.get_or_create(
+            address=address.lower(), defaults={"first_bounced_at": at}
+        )

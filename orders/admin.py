@@ -1,8 +1,18 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Customer, Discount, Order, OrderLine, Payment, Product, Shipment
+from notifications.models import BouncedAddress
+from orders.models import (
+    Customer,
+    Discount,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Shipment,
+    Vendor,
+)
 
 
 @admin.register(Customer)
@@ -11,6 +21,19 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["type", "partner", "language", "country"]
     search_fields = ["email", "name", "company", "vat_number"]
     raw_id_fields = ["user"]
+
+    def get_queryset(self, request):
+        # The outbox records which addresses bounce; staff see it on the customer.
+        bounced = BouncedAddress.objects.filter(address__iexact=OuterRef("email"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(email_bounced_at=Subquery(bounced.values("first_bounced_at")[:1]))
+        )
+
+    @admin.display(description=_("e-mail bounced"), ordering="email_bounced_at")
+    def email_bounced_at(self, customer: Customer):
+        return customer.email_bounced_at
 
 
 @admin.register(Product)
@@ -112,3 +135,17 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from the webshop through the import
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "route",
+        "warranty_months",
+        "doa_days",
+        "usual_decision_days",
+        "rma_portal_url",
+    ]
+    list_filter = ["route"]
+    search_fields = ["name"]

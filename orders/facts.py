@@ -14,55 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from orders.enums import CustomerType, ProductFlag
 
-class CustomerType:
-    """Who bought (SPEC §1); the values are the import format's (Appendix A)."""
-
-    CONSUMER = "consumer"
-    BUSINESS = "business"
-
-
-class Flag:
-    """Product flags (SPEC §1); the values are the import format's (Appendix A)."""
-
-    DIGITAL = "digital"
-    CUSTOM = "custom"
-    SEALED_SOFTWARE = "sealed_software"
-    ACTIVATES_ON_USE = "activates_on_use"
-    GIFT_VOUCHER = "gift_voucher"
-    OUTLET = "outlet"
-    SPECIAL_ORDER = "special_order"
-    HAS_LOGIN = "has_login"
-
-    ALL = frozenset(
-        {
-            DIGITAL,
-            CUSTOM,
-            SEALED_SOFTWARE,
-            ACTIVATES_ON_USE,
-            GIFT_VOUCHER,
-            OUTLET,
-            SPECIAL_ORDER,
-            HAS_LOGIN,
-        }
-    )
-
-
-class PaymentMethod:
-    """Payment methods (Appendix A `payments[].method`)."""
-
-    CARD = "card"
-    IDEAL = "ideal"
-    PAYPAL = "paypal"
-    BANK_TRANSFER = "bank_transfer"
-    BILLINK = "billink"
-    BITCOIN = "bitcoin"
-    GIFT_VOUCHER = "gift_voucher"
-    STORE_CREDIT = "store_credit"
-    SAVINGS_POINTS = "savings_points"
-
-    # F6 (article 14.20): what was paid in these forms is refunded in the same form.
-    SAME_FORM = frozenset({GIFT_VOUCHER, STORE_CREDIT, SAVINGS_POINTS})
+# One definition of each vocabulary (`orders.enums`); the name the rules have always used.
+Flag = ProductFlag
 
 
 @dataclass(frozen=True)

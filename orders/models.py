@@ -1,4 +1,5 @@
-"""The mirror of the webshop's orders (SPEC §1); the webshop stays the system of record.
+"""The mirror of the webshop's orders (SPEC §1) and the vendors of its products (§3, V1–V4);
+the webshop stays the system of record.
 
 Rows arrive through the idempotent import (`orders/importing/`) and are not edited here.
 """
@@ -11,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vendors.models import Vendor
+from orders.enums import CustomerType, PaymentMethod, ProductFlag, Route
 
 ZERO = Decimal("0")
 
@@ -24,11 +25,6 @@ def money_field(verbose_name, **kwargs) -> models.DecimalField:
         validators=[MinValueValidator(ZERO)],
         **kwargs,
     )
-
-
-class CustomerType(models.TextChoices):
-    CONSUMER = "consumer", _("Consumer")
-    BUSINESS = "business", _("Business")
 
 
 class Customer(models.Model):
@@ -48,8 +44,6 @@ class Customer(models.Model):
     country = models.CharField(_("country"), max_length=2)
     company = models.CharField(_("company"), max_length=200, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=30, blank=True)
-    # Set when the e-mail provider reports a hard bounce, so staff can see it.
-    email_bounced_at = models.DateTimeField(_("e-mail bounced"), null=True, blank=True)
 
     class Meta:
         ordering = ["email"]
@@ -69,17 +63,31 @@ class Customer(models.Model):
         return self.type == CustomerType.CONSUMER
 
 
-class ProductFlag(models.TextChoices):
-    """The product flags of SPEC §1, as named in the order import."""
+class Vendor(models.Model):
+    """A manufacturer: its warranty, DOA window and how it takes defects back (V1–V4)."""
 
-    DIGITAL = "digital", _("digital (licence, module, subscription)")
-    CUSTOM = "custom", _("custom (configured, built to spec, new firmware)")
-    SEALED_SOFTWARE = "sealed_software", _("sealed software")
-    ACTIVATES_ON_USE = "activates_on_use", _("activates on use")
-    GIFT_VOUCHER = "gift_voucher", _("gift voucher")
-    OUTLET = "outlet", _("outlet")
-    SPECIAL_ORDER = "special_order", _("special order")
-    HAS_LOGIN = "has_login", _("holds user credentials")
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    route = models.CharField(_("RMA route"), max_length=30, choices=Route, default=Route.VIA_SHOP)
+    # V4: the default warranty of the vendor's products; a product may override it.
+    warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=24)
+    doa_days = models.PositiveSmallIntegerField(_("dead on arrival window (days)"), default=14)
+    # D5: a case open longer than this gets a follow-up by staff.
+    usual_decision_days = models.PositiveSmallIntegerField(
+        _("usual time to decide a case (days)"),
+        default=21,
+        help_text=_("Staff are asked to follow up on a case open longer than this (D5)."),
+    )
+    support_url = models.URLField(_("support portal"), blank=True)
+    rma_portal_url = models.URLField(_("RMA portal"), blank=True)
+    instructions = models.TextField(_("instructions for customers"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Product(models.Model):
@@ -152,18 +160,6 @@ class Discount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount}"
-
-
-class PaymentMethod(models.TextChoices):
-    CARD = "card", _("Card")
-    IDEAL = "ideal", _("iDEAL")
-    PAYPAL = "paypal", _("PayPal")
-    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
-    BILLINK = "billink", _("Billink (pay later)")
-    BITCOIN = "bitcoin", _("Bitcoin")
-    GIFT_VOUCHER = "gift_voucher", _("Gift voucher")
-    STORE_CREDIT = "store_credit", _("Store credit")
-    SAVINGS_POINTS = "savings_points", _("Savings points")
 
 
 class Payment(models.Model):

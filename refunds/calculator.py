@@ -19,11 +19,15 @@ from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from orders.facts import LineFacts, OrderFacts, PaymentMethod
-from refunds.money import ZERO, allocate, format_amount, to_cents
+from core.calendar import SHOP_COUNTRY
+from core.money import ZERO, allocate, format_amount, to_cents
+from core.periods import Sentence
+from orders.enums import PaymentMethod
+from orders.facts import LineFacts, OrderFacts
+from policies.reasons import Reason
+from policies.terms import Terms
 from rma.rules import claimable_quantity, partner_restocking_applies, reason_decision
-from rma.terms import Reason, Terms
-from withdrawals.rules import SHOP_COUNTRY, Sentence, withdrawal_decision
+from withdrawals.rules import withdrawal_decision
 
 ORIGINAL_METHOD = "original"  # used when the order mirror has no payments recorded
 HUNDRED = Decimal("100")
@@ -194,7 +198,7 @@ def _validated(
     country: str,
 ) -> list[tuple[LineFacts, int]]:
     """Refuse unknown lines, bad quantities and reasons the line cannot use that day."""
-    if reason not in Reason.ALL:
+    if reason not in Reason.values:
         raise QuoteError(format_lazy(_("Unknown return reason {reason}."), reason=reason))
     if not selection:
         raise QuoteError(_("Choose at least one item to return."))

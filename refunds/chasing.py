@@ -1,6 +1,6 @@
 """D6 and F7: tell customers before their store credit lapses, and write off what lapsed.
 
-Run by `rma.chasing.chase_deadlines` (beat every 15 minutes, and the `chase_deadlines`
+Run by `deadlines.chasing.chase_deadlines` (beat every 15 minutes, and the `chase_deadlines`
 command). Only grants that still hold credit are read, through the partial index on
 their last valid day. Once per grant, even when two chasers overlap: the notice is an
 outbox row whose unique key names the grant and the stage; the write-off locks the
@@ -15,14 +15,14 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 
+from core.money import ZERO, format_amount
+from core.windows import any_group, day_within
 from notifications.selectors import queued
 from notifications.services import customer_email_queue
+from policies.models import ReturnPolicy
 from refunds.deadlines import EXPIRY_NOTICE, LAPSED, expiry_notice_window, lapsed_window
 from refunds.models import EntryKind, StoreCreditEntry
-from refunds.money import ZERO, format_amount
 from refunds.services import ledger_lock, open_grants, store_credit_write_off
-from rma.models import ReturnPolicy
-from rma.selectors import any_group, day_within
 
 KIND = "store_credit_expiring"
 CHUNK_SIZE = 500

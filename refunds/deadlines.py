@@ -12,8 +12,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from rma.deadlines import Window
-from rma.rules import add_months
+from core.periods import Window, add_months
 
 # Stable: part of the outbox's dedupe keys (`store_credit_expiring:12:D6-expiry-notice`).
 EXPIRY_NOTICE = "D6-expiry-notice"

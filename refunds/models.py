@@ -66,7 +66,7 @@ class StoreCreditEntry(models.Model):
     )
     # Grants only: the policy whose terms set the validity and the notice (F7, D6) …
     policy = models.ForeignKey(
-        "rma.ReturnPolicy",
+        "policies.ReturnPolicy",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.money import ZERO, format_amount, to_cents
 from orders.models import Customer
+from policies.models import ReturnPolicy
 from refunds.deadlines import credit_valid_until
 from refunds.models import EntryKind, StoreCreditEntry
-from refunds.money import ZERO, format_amount, to_cents
-from rma.models import ReturnPolicy
 
 
 class StoreCreditError(Exception):

@@ -1,12 +1,9 @@
-"""Chase every deadline D1–D6 once per ticket (vendor case, grant) and stage (SPEC §6).
+"""D1–D4: chase each ticket's deadlines once per ticket and stage (SPEC §6).
 
-`chase_deadlines(now=...)` runs from the Celery beat task every 15 minutes and from the
-`chase_deadlines` command (embedded default, cron). The tickets' stages D1–D4 are
-chased here; D5 (vendor cases) in `vendors/chasing.py`, D6 and the F7 write-off of
-lapsed store credit in `refunds/chasing.py`, on the same pattern. Each ticket stage asks
-the database for its due tickets only (`rma.selectors.tickets_due`: the windows of
-`rma/deadlines.py` per policy, on the partial indexes of migration 0004) and streams them
-in chunks.
+Run by `deadlines.chasing.chase_deadlines` with the chasers of D5 (`vendors/chasing.py`)
+and D6/F7 (`refunds/chasing.py`), on the same pattern. Each stage asks the database for
+its due tickets only (`rma.selectors.tickets_due`: the windows of `rma/deadlines.py` per
+policy, on the partial indexes of the ticket table) and streams them in chunks.
 
 Once per ticket and stage, even when two chasers overlap or one dies mid-run:
 - every ticket is handled in its own transaction, after locking its row and checking
@@ -20,10 +17,8 @@ A chaser that dies leaves the tickets it had not reached for the next run.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -31,20 +26,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from core.windows import Tally
 from notifications.selectors import queued, queued_to_staff
-from notifications.services import staff_alert_queue, ticket_email_queue
-from refunds.chasing import chase_store_credit
-from refunds.deadlines import EXPIRY_NOTICE, LAPSED
-from refunds.deadlines import LABELS as CREDIT_LABELS
-from rma.deadlines import STAGE_LABELS, Stage
-from rma.models import ReturnPolicy, Ticket
+from notifications.services import staff_alert_queue
+from policies.models import ReturnPolicy
+from rma.deadlines import Stage, authorization_valid_until
+from rma.emails import ticket_email_queue
+from rma.models import Ticket
 from rma.selectors import stage_due_q, tickets_due
 from rma.services import TicketError, ticket_expire
-from vendors.chasing import chase_vendor_cases
-from vendors.deadlines import CASE_OVERDUE, CASE_OVERDUE_LABEL
 from withdrawals.rules import refund_due_by
-
-logger = logging.getLogger(__name__)
 
 # Tickets read per round trip: memory stays flat however many are due.
 CHUNK_SIZE = 500
@@ -75,45 +66,9 @@ def dedupe_key(stage: str, ticket_pk: int) -> str:
     return f"{KIND[stage]}:{ticket_pk}:{stage}"
 
 
-# Every stage a run reports on, in the order it chases them.
-CHASED_STAGES = (*Stage.CHASED, CASE_OVERDUE, EXPIRY_NOTICE, LAPSED)
-CHASED_LABELS = {**STAGE_LABELS, CASE_OVERDUE: CASE_OVERDUE_LABEL, **CREDIT_LABELS}
-
-
-@dataclass
-class ChaseReport:
-    """What one run did, per stage: acted on (sent, expired, written off) and found done."""
-
-    today: date
-    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHASED_STAGES, 0))
-    already: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHASED_STAGES, 0))
-
-    def count(self, stage: str, *, acted: bool) -> None:
-        (self.done if acted else self.already)[stage] += 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.done.values())
-
-    def lines(self) -> list[str]:
-        rows = [_("Deadlines chased for {day}:").format(day=self.today.isoformat())]
-        for stage in CHASED_STAGES:
-            rows.append(
-                _("{stage:<18} {label}: {done} done, {already} already done").format(
-                    stage=stage,
-                    label=CHASED_LABELS[stage],
-                    done=self.done[stage],
-                    already=self.already[stage],
-                )
-            )
-        rows.append(_("Total: {total}").format(total=self.total))
-        return rows
-
-
 def _context(ticket: Ticket, stage: str, today: date) -> dict:
     terms = ticket.policy.terms()
     context = {
-        "ticket_id": ticket.pk,  # staff alerts link the ticket through it
         "ticket_number": ticket.number,
         "stage": stage,
         "state": ticket.state,
@@ -122,9 +77,7 @@ def _context(ticket: Ticket, stage: str, today: date) -> dict:
     }
     if stage == Stage.SHIP_REMINDER:
         context["authorized_on"] = context["state_changed_on"]
-        context["valid_until"] = context["authorized_on"] + timedelta(
-            days=terms.authorization_valid_days
-        )
+        context["valid_until"] = authorization_valid_until(context["authorized_on"], terms)
     elif stage == Stage.TRACKING_REMINDER:
         context["shipped_on"] = ticket.shipped_on
     elif stage in (Stage.RESPONSE_OVERDUE, Stage.ACKNOWLEDGE_DUE):
@@ -153,6 +106,7 @@ def _alert_staff(ticket: Ticket, stage: str, today: date) -> bool:
         dedupe_key=dedupe_key(stage, ticket.pk),
         role=ROLE[stage],
         context=_context(ticket, stage, today),
+        subject=ticket,
     )
     return bool(emails)
 
@@ -185,15 +139,12 @@ def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
     """
     if stage in CUSTOMER_STAGES:
         return queryset.exclude(queued(KIND[stage], stage))
-    return queryset.exclude(queued_to_staff(KIND[stage], stage))
+    return queryset.exclude(queued_to_staff(KIND[stage], stage, subject=Ticket))
 
 
-def chase_deadlines(*, now: datetime) -> ChaseReport:
-    """Send the due reminders, alerts and notices, expire lapsed authorizations and write
-    off lapsed store credit, once each."""
-    today = timezone.localdate(now)
-    report = ChaseReport(today=today)
-    policies = list(ReturnPolicy.objects.all())
+def chase_tickets(*, today: date, policies: Iterable[ReturnPolicy], report: Tally) -> None:
+    """Send the due reminders and alerts of D1–D4 and expire lapsed authorizations (D2),
+    once each; count them in `report`."""
     for stage in Stage.CHASED:
         due = tickets_due(stage=stage, today=today, policies=policies)
         if stage in KIND:
@@ -211,8 +162,3 @@ def chase_deadlines(*, now: datetime) -> ChaseReport:
                     continue
                 acted = ACTIONS[stage](ticket, stage, today)
             report.count(stage, acted=acted)
-    chase_vendor_cases(today=today, report=report)  # D5
-    chase_store_credit(today=today, policies=policies, report=report)  # D6, F7
-    if report.total:
-        logger.info("Deadlines chased: %s", {s: n for s, n in report.done.items() if n})
-    return report

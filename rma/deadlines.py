@@ -20,20 +20,15 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from rma.terms import Reason, Terms
+from core.periods import Window
+from policies.reasons import Reason
+from policies.terms import Terms
+from rma.states import OPEN_STATES, State
 from withdrawals.rules import STATUTORY_DAYS
 
 # Article 17.2 of the webstore4 terms (the Dutch model terms every preset shares): a
 # complaint is answered, or at least acknowledged, within 14 days of its receipt.
 ACKNOWLEDGE_DAYS = 14
-
-# The states these rules read (the values of `rma.models.State`, kept as plain strings
-# so the rules need no model import).
-REQUESTED = "requested"
-AUTHORIZED = "authorized"
-# D4: a withdrawal's refund is owed while the ticket is open (W7); resolved settles it,
-# rejected, cancelled and expired tickets owe none.
-REFUND_OPEN_STATES = ("requested", "authorized", "received", "diagnosed")
 
 
 class Stage:
@@ -92,23 +87,6 @@ class TicketDates:
     notice_on: date | None = None  # W3: a withdrawal's date of notice
     shipped_on: date | None = None  # R10: the day the customer says they shipped
     has_tracking: bool = False
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stage is due when its day is on or before `latest` and, if set, after `before`.
-
-    `before` keeps a stage quiet once a later stage of the same deadline has taken over
-    (no "please ship" reminder on the day the authorization expires).
-    """
-
-    latest: date
-    before: date | None = None
-
-    def contains(self, day: date | None) -> bool:
-        if day is None:
-            return False
-        return day <= self.latest and (self.before is None or day > self.before)
 
 
 def _days(today: date, days: int) -> date:
@@ -170,6 +148,16 @@ def refund_alert_window(terms: Terms, today: date) -> Window:
     )
 
 
+def response_due_on(requested_on: date, terms: Terms) -> date:
+    """D1: the last day support answers a request in time (`response_days` after it)."""
+    return requested_on + timedelta(days=terms.response_days)
+
+
+def authorization_valid_until(authorized_on: date, terms: Terms) -> date:
+    """D2: the last day an authorization is valid; the ticket expires the day after."""
+    return authorized_on + timedelta(days=terms.authorization_valid_days)
+
+
 def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...]:
     """Return the stages due for `ticket` on `today`, in `Stage.ALL` order.
 
@@ -178,12 +166,12 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
     """
     due: list[str] = []
     changed = ticket.state_changed_on
-    if ticket.state == REQUESTED:
+    if ticket.state == State.REQUESTED:
         if response_overdue_window(terms, today).contains(changed):
             due.append(Stage.RESPONSE_OVERDUE)
         if acknowledge_due_window(terms, today).contains(changed):
             due.append(Stage.ACKNOWLEDGE_DUE)
-    if ticket.state == AUTHORIZED:
+    if ticket.state == State.AUTHORIZED:
         if ticket.shipped_on is None:
             if ship_reminder_window(terms, today).contains(changed):
                 due.append(Stage.SHIP_REMINDER)
@@ -198,7 +186,7 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
             ticket.shipped_on
         ):
             due.append(Stage.TRACKING_REMINDER)
-    if ticket.reason == Reason.WITHDRAWAL and ticket.state in REFUND_OPEN_STATES:
+    if ticket.reason == Reason.WITHDRAWAL and ticket.state in OPEN_STATES:
         if refund_alert_window(terms, today).contains(ticket.notice_on):
             due.append(Stage.REFUND_ALERT)
         if refund_overdue_window(terms, today).contains(ticket.notice_on):

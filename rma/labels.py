@@ -35,13 +35,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from weasyprint import CSS, HTML
 
-from rma.models import ReasonChoice, ReturnLabel, State, Ticket
-from rma.services import TicketError
-from rma.terms import Reason
-from vendors.models import Route
-
-# The states in which the parcel is on its way or has arrived: the label exists.
-LABELLED_STATES = (State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED, State.RESOLVED)
+from orders.enums import Route
+from policies.reasons import Reason, goes_to_vendor, shop_pays_return
+from rma.errors import TicketError
+from rma.models import ReturnLabel, Ticket
+from rma.states import LABELLED_STATES
 
 # A message a person may see; the tests assert on it.
 NOT_AUTHORIZED = gettext_noop(
@@ -109,13 +107,11 @@ class LabelContent:
 
     @property
     def reason_label(self) -> str:
-        return ReasonChoice(self.reason).label
+        return Reason(self.reason).label
 
     @property
     def shop_pays_return(self) -> bool:
-        # R9: return shipping is the customer's, except a delivery error (R3) or
-        # transit damage (R6), where the shop bears the costs.
-        return self.reason in (Reason.DELIVERY_ERROR, Reason.DAMAGED_IN_TRANSIT)
+        return shop_pays_return(self.reason)  # R9
 
     @property
     def is_withdrawal(self) -> bool:
@@ -175,7 +171,7 @@ def label_content(ticket: Ticket) -> LabelContent:
         if product.has_login:
             login_devices.append(line.order_line.name)
         vendor = product.vendor
-        if ticket.reason in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL):
+        if goes_to_vendor(ticket.reason):
             hints[vendor.pk] = VendorHint(
                 vendor=vendor.name, route=vendor.route, portal_url=vendor.rma_portal_url
             )

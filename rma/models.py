@@ -1,4 +1,4 @@
-"""Return policies and RMA tickets with their lifecycle (SPEC §2).
+"""RMA tickets, their lines, their history and their labels (SPEC §2, §7).
 
 The transitions below only change the state and check their conditions; locking, the
 transition log, e-mails and PDFs live in `rma/services.py`, the only caller.
@@ -6,171 +6,19 @@ transition log, e-mails and PDFs live in `rma/services.py`, the only caller.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models import Order, OrderLine
-from rma.terms import DEFAULT_PRESET, PRESET_NAMES, PRESETS, Reason, Terms
-
-PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
-
-
-def _days(verbose_name, default, **kwargs):
-    return models.PositiveSmallIntegerField(verbose_name, default=default, **kwargs)
-
-
-def _percent(verbose_name, default):
-    return models.DecimalField(
-        verbose_name, max_digits=5, decimal_places=2, default=Decimal(default), validators=PERCENT
-    )
-
-
-class ReturnPolicy(models.Model):
-    """Every number and switch of a shop's return policy, editable by staff.
-
-    Mirrors `rma.terms.Terms` field for field; `terms()` hands the values to the rules.
-    """
-
-    preset = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    is_default = models.BooleanField(_("default policy"), default=False)
-
-    withdrawal_days = _days(
-        _("withdrawal period (days)"), 14, validators=[MinValueValidator(14)]
-    )  # W1, W10: never less than the statutory 14
-    offers_order_error = models.BooleanField(_("offers order-error returns"), default=False)
-    order_error_days = _days(_("order-error window (days)"), 30)
-    order_error_restocking_percent = _percent(_("order-error restocking fee (%)"), "0")
-    offers_delivery_error = models.BooleanField(_("offers delivery-error returns"), default=True)
-    delivery_error_days = _days(_("delivery-error window (days)"), 30)
-    offers_defective = models.BooleanField(_("offers warranty returns"), default=True)
-    offers_dead_on_arrival = models.BooleanField(_("offers dead-on-arrival returns"), default=True)
-    doa_days = models.PositiveSmallIntegerField(
-        _("dead-on-arrival window (days)"),
-        null=True,
-        blank=True,
-        help_text=_("Empty: the vendor's window."),
-    )
-    offers_damaged_in_transit = models.BooleanField(
-        _("offers transit-damage returns"), default=True
-    )
-    damaged_in_transit_days = _days(_("transit-damage report window (days)"), 7)
-    strict_ineligibility = models.BooleanField(_("strict ineligibility list (R11)"), default=False)
-    transaction_fee_percent = _percent(_("transaction fee (%)"), "0")
-    store_credit_by_choice = models.BooleanField(
-        _("store credit at the customer's choice"), default=False
-    )
-    hourly_rate = models.DecimalField(
-        _("hourly IT rate"), max_digits=8, decimal_places=2, default=Decimal("75.00")
-    )
-    partner_restocking = models.BooleanField(_("partner restocking (P1)"), default=False)
-    partner_restocking_months = _days(_("partner restocking window (months)"), 2)
-    partner_restocking_percent = _percent(_("partner restocking fee (%)"), "20")
-    partner_credit_valid_months = _days(_("partner store credit valid (months)"), 12)
-    store_credit_valid_months = _days(_("store credit valid (months)"), 24)
-    business_only = models.BooleanField(_("business customers only"), default=False)
-    legal_guarantee_months = _days(
-        _("legal guarantee (months)"), 24, validators=[MinValueValidator(24)]
-    )  # R14: at least two years
-    response_days = _days(_("response time (days)"), 2)
-    ship_reminder_days = _days(_("remind to ship after (days)"), 7)
-    authorization_valid_days = _days(_("authorization valid (days)"), 30)
-    tracking_reminder_days = _days(_("remind for tracking after (days)"), 3)
-    refund_alert_days = _days(_("alert accountants before refund deadline (days)"), 3)
-    store_credit_notice_days = _days(_("store credit expiry notice (days)"), 30)
-
-    class Meta:
-        ordering = ["preset"]
-        verbose_name = _("return policy")
-        verbose_name_plural = _("return policies")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_policy"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def terms(self) -> Terms:
-        return Terms(
-            preset=self.preset, **{name: getattr(self, name) for name in Terms.field_names()}
-        )
-
-    @classmethod
-    def default(cls) -> ReturnPolicy:
-        return cls.objects.get(is_default=True)
-
-    @classmethod
-    def ensure_presets(cls) -> None:
-        """Create the preset policies that are missing (the data migration's job, again
-        after a test flushed the tables); webstore4 is the default."""
-        for preset in PRESETS:
-            if not cls.objects.filter(preset=preset).exists():
-                policy = cls.from_preset(preset)
-                policy.is_default = preset == DEFAULT_PRESET
-                policy.save()
-
-    @classmethod
-    def from_preset(cls, preset: str) -> ReturnPolicy:
-        """An unsaved policy with a preset's values."""
-        terms = PRESETS[preset]
-        return cls(
-            preset=preset,
-            name=PRESET_NAMES[preset],
-            **{name: getattr(terms, name) for name in Terms.field_names()},
-        )
-
-
-class State(models.TextChoices):
-    REQUESTED = "requested", _("requested")
-    AUTHORIZED = "authorized", _("authorized")
-    REJECTED = "rejected", _("rejected")
-    CANCELLED = "cancelled", _("cancelled")
-    EXPIRED = "expired", _("expired")
-    RECEIVED = "received", _("received")
-    DIAGNOSED = "diagnosed", _("diagnosed")
-    RESOLVED = "resolved", _("resolved")
-
-
-# Tickets in these states no longer hold order quantities: the goods stay with the customer.
-RELEASING_STATES = (State.REJECTED, State.CANCELLED, State.EXPIRED)
-OPEN_STATES = (State.REQUESTED, State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED)
-
-
-class ReasonChoice(models.TextChoices):
-    WITHDRAWAL = Reason.WITHDRAWAL, _("withdrawal")
-    ORDER_ERROR = Reason.ORDER_ERROR, _("order error")
-    DELIVERY_ERROR = Reason.DELIVERY_ERROR, _("delivery error")
-    DEFECTIVE = Reason.DEFECTIVE, _("defective / warranty")
-    DEAD_ON_ARRIVAL = Reason.DEAD_ON_ARRIVAL, _("dead on arrival")
-    DAMAGED_IN_TRANSIT = Reason.DAMAGED_IN_TRANSIT, _("damaged in transit")
-
-
-class Resolution(models.TextChoices):
-    REFUND = "refund", _("refund")
-    STORE_CREDIT = "store_credit", _("store credit")
-    CREDIT_NOTE = "credit_note", _("credit note")
-    REPLACEMENT = "replacement", _("replacement")
-    REPAIR = "repair", _("repair")
-    RETURN_AS_IS = "return_as_is", _("returned to the customer as is")
-    INVESTIGATION_CHARGED = "investigation_charged", _("investigation charged")
-
-
-# The customer gets goods back: the order line's quantity is returnable again later
-# (e.g. a repaired unit may fail again within its warranty).
-GOODS_GO_BACK = (
-    Resolution.REPLACEMENT,
-    Resolution.REPAIR,
-    Resolution.RETURN_AS_IS,
-    Resolution.INVESTIGATION_CHARGED,
-)
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
+from rma.routes import needs_vendor_ticket
+from rma.states import OPEN_STATES, Resolution, State, holds_quantities
 
 
 def _is_own_ticket_or_may_cancel(ticket: Ticket, user) -> bool:
@@ -187,7 +35,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     policy = models.ForeignKey(
         ReturnPolicy, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("policy")
     )
-    reason = models.CharField(_("reason"), max_length=20, choices=ReasonChoice)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason)
     state = FSMField(_("state"), default=State.REQUESTED, choices=State, protected=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     state_changed_at = models.DateTimeField(_("state changed"), auto_now_add=True)
@@ -214,6 +62,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=80, blank=True)  # R10
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     resolution = models.CharField(_("resolution"), max_length=30, choices=Resolution, blank=True)
+    # The outbox's rows about this ticket (`Email.objects.filter(ticket=...)` reads them).
+    emails = GenericRelation(
+        "notifications.Email",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="ticket",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -239,7 +94,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["notice_on"],
                 condition=Q(
                     reason="withdrawal",
-                    state__in=["requested", "authorized", "received", "diagnosed"],
+                    state__in=[str(state) for state in OPEN_STATES],
                 ),
                 name="ticket_d4_open_notice_idx",
             ),
@@ -264,12 +119,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def _vendor_validated(self) -> bool:
         # V3: a defect on a validation-first vendor needs the vendor's support ticket.
-        if self.reason not in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL):
-            return True
-        needs_ticket = self.lines.filter(
-            order_line__product__vendor__route="vendor_validation_first"
-        ).exists()
-        return bool(self.vendor_ticket_number) or not needs_ticket
+        routes = self.lines.values_list("order_line__product__vendor__route", flat=True)
+        return bool(self.vendor_ticket_number) or not needs_vendor_ticket(self.reason, routes)
 
     def _has_rejection_reason(self) -> bool:
         return bool(self.rejection_reason.strip())
@@ -349,9 +200,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     @property
     def holds_quantities(self) -> bool:
-        if self.state in RELEASING_STATES:
-            return False
-        return not (self.state == State.RESOLVED and self.resolution in GOODS_GO_BACK)
+        return holds_quantities(self.state, self.resolution)
 
 
 class TicketLine(models.Model):
@@ -377,10 +226,23 @@ class TicketLine(models.Model):
         return f"{self.quantity}× {self.order_line.name}"
 
 
-class TicketTransition(models.Model):
-    """One row per state change: who, when, from, to and why (the timeline and the audit)."""
+class EventKind(models.TextChoices):
+    TRANSITION = "transition", _("state change")
+    CHANGE = "change", _("details changed")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transitions")
+
+class TicketEvent(models.Model):
+    """One row per change of a ticket: who, when, what and why (the timeline and the audit).
+
+    A state change fills `from_state` and `to_state`; an edit of a detail that drives a
+    deadline (tracking number, shipping day, vendor numbers) names the field and its old
+    and new value in `data` (`{"field": "tracking_number", "old": "", "new": "3S…"}`).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=EventKind, default=EventKind.TRANSITION
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -391,17 +253,26 @@ class TicketTransition(models.Model):
         verbose_name=_("by"),
     )
     from_state = models.CharField(_("from"), max_length=20, choices=State, blank=True)
-    to_state = models.CharField(_("to"), max_length=20, choices=State)
+    to_state = models.CharField(_("to"), max_length=20, choices=State, blank=True)
     note = models.TextField(_("note"), blank=True)
     # Internal notes are for staff only; the customer's timeline leaves them out.
     internal = models.BooleanField(_("internal"), default=False)
+    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["ticket", "at", "id"]
-        verbose_name = _("transition")
-        verbose_name_plural = _("transitions")
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        constraints = [
+            models.CheckConstraint(
+                name="ticket_event_shape",
+                condition=Q(kind="transition", to_state__gt="") | Q(kind="change", to_state=""),
+            ),
+        ]
 
     def __str__(self) -> str:
+        if self.kind == EventKind.CHANGE:
+            return f"{self.ticket} {self.data.get('field')}"
         return f"{self.ticket} {self.from_state} → {self.to_state}"
 
 

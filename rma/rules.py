@@ -9,22 +9,18 @@ of its units still qualifies.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.calendar import SHOP_COUNTRY
+from core.periods import Sentence, add_months, long_date
 from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
-from rma.terms import Reason, Terms
-from withdrawals.rules import (
-    SHOP_COUNTRY,
-    Sentence,
-    WithdrawalDecision,
-    long_date,
-    withdrawal_decision,
-)
+from policies.reasons import Reason
+from policies.terms import Terms
+from withdrawals.rules import WithdrawalDecision, withdrawal_decision
 
 RULE = {
     Reason.WITHDRAWAL: "R1",
@@ -50,13 +46,6 @@ HELD_ELSEWHERE = _("Every unit of this item is already part of another open retu
 # bought there anyway keeps only what the law gives: withdrawal (W10), the legal guarantee
 # (R14) for defects, and the shop's own delivery mistakes. Its trade extras stay closed.
 TRADE_ONLY = frozenset({Reason.ORDER_ERROR, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT})
-
-
-def add_months(day: date, months: int) -> date:
-    """Return the same day `months` later, or that month's last day if it is shorter."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -90,7 +79,7 @@ class LineEligibility:
     withdrawal: WithdrawalDecision
     warranty: Cover
     legal_guarantee: Cover
-    decisions: tuple[ReasonDecision, ...]  # one per reason, in Reason.ALL order
+    decisions: tuple[ReasonDecision, ...]  # one per reason, in Reason.values order
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -412,6 +401,6 @@ def line_eligibility(
         legal_guarantee=legal_guarantee(order, line, terms, on),
         decisions=tuple(
             reason_decision(order, line, reason, terms=terms, on=on, country=country)
-            for reason in Reason.ALL
+            for reason in Reason.values
         ),
     )

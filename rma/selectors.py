@@ -8,19 +8,22 @@ Python. The chaser and the staff's "Overdue" list read the same conditions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime
 from functools import reduce
 from operator import or_
-from typing import Any
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from core.periods import Window
+from core.windows import any_group, day_within, moment_within
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
 from rma import deadlines
-from rma.deadlines import Stage, Window
-from rma.models import ReturnPolicy, State, Ticket
-from rma.terms import Reason
+from rma.deadlines import Stage
+from rma.models import Ticket
+from rma.states import OPEN_STATES, State
 
 # The stage shown for a ticket that is late on several deadlines: the most pressing one.
 SEVERITY = (
@@ -33,45 +36,6 @@ SEVERITY = (
     Stage.TRACKING_REMINDER,
     Stage.SHIP_REMINDER,
 )
-
-
-def day_start(day: date) -> datetime:
-    """Return the first moment of `day` in the shop's timezone (Europe/Amsterdam)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def moment_within(field: str, window: Window) -> Q:
-    """The condition "the local day of the moment in `field` is in `window`".
-
-    The rules count local days: day <= latest ⇔ the moment is before the start of the
-    next day (a ticket's state change, a vendor case's opening).
-    """
-    q = Q(**{f"{field}__lt": day_start(window.latest + timedelta(days=1))})
-    if window.before is not None:
-        q &= Q(**{f"{field}__gte": day_start(window.before + timedelta(days=1))})
-    return q
-
-
-def day_within(field: str, window: Window) -> Q:
-    """The condition "the day in date column `field` is in `window`"."""
-    q = Q(**{f"{field}__lte": window.latest})
-    if window.before is not None:
-        q &= Q(**{f"{field}__gt": window.before})
-    return q
-
-
-def any_group(pairs: Iterable[tuple[Hashable, int]], branch: Callable[[Any, list[int]], Q]) -> Q:
-    """OR one `branch(key, pks)` per distinct key of the (key, pk) `pairs`.
-
-    Policies (or vendors) with the same numbers share one branch, so the SQL stays small
-    whatever their number; with no pairs at all, nothing matches.
-    """
-    groups: dict[Hashable, list[int]] = {}
-    for key, pk in pairs:
-        groups.setdefault(key, []).append(pk)
-    if not groups:
-        return Q(pk__in=[])
-    return reduce(or_, (branch(key, sorted(pks)) for key, pks in groups.items()))
 
 
 def _changed_within(window: Window) -> Q:
@@ -113,12 +77,12 @@ _STAGES = {
         lambda window: day_within("shipped_on", window),
     ),
     Stage.REFUND_ALERT: (
-        Q(reason=Reason.WITHDRAWAL, state__in=deadlines.REFUND_OPEN_STATES),
+        Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
         deadlines.refund_alert_window,
         lambda window: day_within("notice_on", window),
     ),
     Stage.REFUND_OVERDUE: (
-        Q(reason=Reason.WITHDRAWAL, state__in=deadlines.REFUND_OPEN_STATES),
+        Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
         deadlines.refund_overdue_window,
         lambda window: day_within("notice_on", window),
     ),

@@ -8,8 +8,9 @@ quantities in step and writes the transition log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,24 +20,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from sequences import get_next_value
 
-from notifications.services import ticket_email_queue
+from accounts.models import User
+from core import fsm
 from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
-from rma import fsm
-from rma.models import (
-    ReturnPolicy,
-    State,
-    Ticket,
-    TicketLine,
-    TicketTransition,
-)
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
+from rma.emails import ticket_email_queue
+from rma.errors import TicketError
+from rma.models import EventKind, Ticket, TicketEvent, TicketLine
 from rma.rules import claimable_quantity, reason_decision
-from rma.terms import Reason
-
-
-class TicketError(Exception):
-    """A refused action, with a message the person who tried it can read."""
-
+from rma.states import State
 
 # Messages a person may see; the tests assert on them. Whole sentences per action, so
 # each language can order its words its own way.
@@ -106,7 +100,7 @@ def ticket_create(
     """Open a return request for lines of an order and hold their quantities."""
     if not lines:
         raise TicketError(_(NO_LINES))
-    if reason not in Reason.ALL:
+    if reason not in Reason.values:
         raise TicketError(_("Unknown reason {reason}.").format(reason=reason))
     ids = [request.line_id for request in lines]
     for line_id in ids:
@@ -168,7 +162,7 @@ def ticket_create(
                 )
     except IntegrityError as exc:  # the database's own check: never more than delivered
         raise TicketError(_("These quantities are no longer available for return.")) from exc
-    event = TicketTransition.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket, by=by, from_state="", to_state=State.REQUESTED, note=note
     )
     _announce_after_commit(event)
@@ -243,19 +237,20 @@ def _transition(
         locked.save()
         if held_before and not locked.holds_quantities:
             _release_quantities(locked)
-        event = TicketTransition.objects.create(
+        event = TicketEvent.objects.create(
             ticket=locked,
             by=by,
             from_state=from_state,
             to_state=locked.state,
             note=note,
             internal=internal,
+            data=changes,
         )
         _announce_after_commit(event)
     return locked
 
 
-def _announce_after_commit(event: TicketTransition) -> None:
+def _announce_after_commit(event: TicketEvent) -> None:
     """Tell the customer (and staff) about a state change once it is committed.
 
     The e-mails, the label and the reminders hang off this one place (SPEC §6–§7).
@@ -324,3 +319,51 @@ def ticket_diagnose(*, ticket: Ticket, by, note: str = "") -> Ticket:
 
 def ticket_resolve(*, ticket: Ticket, by, resolution: str, note: str = "") -> Ticket:
     return _transition(ticket, name="resolve", by=by, note=note, resolution=resolution)
+
+
+# The details staff edit by hand, each of which moves a deadline: the shipping day (D2:
+# a shipped parcel never expires), the tracking number (D3, R10), the vendor's support
+# ticket (V3: needed to authorize) and the vendor's RMA number (V2).
+DETAIL_FIELDS = ("shipped_on", "tracking_number", "vendor_ticket_number", "vendor_rma_number")
+SHIPPED_IN_FUTURE = gettext_noop("The parcel cannot have been shipped after today ({today}).")
+NOT_ALLOWED_TO_EDIT = gettext_noop("You are not allowed to change this ticket.")
+
+
+def ticket_details_set(
+    *, ticket: Ticket, by: User | None, changes: Mapping[str, object], note: str = ""
+) -> Ticket:
+    """Change the ticket's shipping day, tracking number or vendor numbers, writing one
+    history row per field that really changed (who, when, old → new)."""
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"not a ticket detail: {', '.join(sorted(unknown))}")
+    if by is not None and not by.has_perm("rma.change_ticket"):
+        raise TicketError(_(NOT_ALLOWED_TO_EDIT))
+    today = timezone.localdate()
+    shipped_on = changes.get("shipped_on")
+    if isinstance(shipped_on, date) and shipped_on > today:
+        raise TicketError(_(SHIPPED_IN_FUTURE).format(today=today.isoformat()))
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        events = []
+        for field_name, value in changes.items():
+            if isinstance(value, str):
+                value = value.strip()
+            old = getattr(locked, field_name)
+            if value == old:
+                continue
+            setattr(locked, field_name, value)
+            events.append(
+                TicketEvent(
+                    ticket=locked,
+                    kind=EventKind.CHANGE,
+                    by=by,
+                    note=note,
+                    internal=True,
+                    data={"field": field_name, "old": old, "new": value},
+                )
+            )
+        if events:
+            locked.save(update_fields=[event.data["field"] for event in events])
+            TicketEvent.objects.bulk_create(events)
+    return locked

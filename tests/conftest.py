@@ -35,7 +35,7 @@ def return_policies(request):
     } & set(request.fixturenames)
     if transactional:
         request.getfixturevalue("transactional_db")
-        from rma.models import ReturnPolicy
+        from policies.models import ReturnPolicy
 
         ReturnPolicy.ensure_presets()
 

@@ -7,8 +7,16 @@ import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import User
-from orders.models import Customer, Order, OrderLine, Payment, Product, Shipment, ShipmentLine
-from vendors.models import Vendor
+from orders.models import (
+    Customer,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Shipment,
+    ShipmentLine,
+    Vendor,
+)
 
 AMSTERDAM = dt.timezone(dt.timedelta(hours=2))
 

@@ -16,22 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from rma.models import TicketLine
 from vendors import services
 from vendors.deadlines import case_overdue_on
-from vendors.models import AWAITING_VENDOR, Decision, Vendor, VendorCase
+from vendors.models import AWAITING_VENDOR, Decision, VendorCase
 from vendors.selectors import case_overdue_q
-
-
-@admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "route",
-        "warranty_months",
-        "doa_days",
-        "usual_decision_days",
-        "rma_portal_url",
-    ]
-    list_filter = ["route"]
-    search_fields = ["name"]
 
 
 class VendorCaseOverdueFilter(admin.SimpleListFilter):

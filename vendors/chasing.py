@@ -1,6 +1,6 @@
 """D5: ask support to follow up on vendor cases open longer than the vendor's usual time.
 
-Run by `rma.chasing.chase_deadlines` (beat every 15 minutes, and the `chase_deadlines`
+Run by `deadlines.chasing.chase_deadlines` (beat every 15 minutes, and the `chase_deadlines`
 command). Once per case, even when two chasers overlap: the alert is an outbox row per
 support member whose unique key names the case and the stage, and cases already alerted
 are not read again. Only overdue cases are read (`vendors.selectors.case_overdue_q`, on
@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Role
 from notifications.selectors import queued_to_staff
 from notifications.services import staff_alert_queue
+from rma.models import Ticket
 from vendors.deadlines import CASE_OVERDUE, case_overdue_on
 from vendors.models import VendorCase
 from vendors.selectors import case_overdue_q
@@ -34,13 +35,14 @@ def dedupe_key(case_pk: int) -> str:
 
 def _not_alerted(cases: QuerySet) -> QuerySet:
     """Leave out cases whose alert is in the outbox already (found through their ticket)."""
-    return cases.exclude(queued_to_staff(KIND, CASE_OVERDUE, ticket="ticket_line__ticket_id"))
+    return cases.exclude(
+        queued_to_staff(KIND, CASE_OVERDUE, subject=Ticket, pk="ticket_line__ticket_id")
+    )
 
 
 def _context(case: VendorCase) -> dict:
     opened_on = timezone.localdate(case.opened_at)
     return {
-        "ticket_id": case.ticket_line.ticket_id,
         "case_id": case.pk,
         "case_url": f"{settings.SITE_URL}/admin/vendors/vendorcase/{case.pk}/change/",
         "vendor_name": case.vendor.name,
@@ -62,7 +64,7 @@ def chase_vendor_cases(*, today: date, report) -> None:
     cases = (
         _not_alerted(VendorCase.objects.filter(overdue))
         .order_by()
-        .select_related("vendor", "ticket_line")
+        .select_related("vendor", "ticket_line__ticket")
         .iterator(chunk_size=CHUNK_SIZE)
     )
     for case in cases:
@@ -72,6 +74,10 @@ def chase_vendor_cases(*, today: date, report) -> None:
                 report.count(CASE_OVERDUE, acted=False)
                 continue
             emails = staff_alert_queue(
-                kind=KIND, dedupe_key=dedupe_key(case.pk), role=Role.SUPPORT, context=_context(case)
+                kind=KIND,
+                dedupe_key=dedupe_key(case.pk),
+                role=Role.SUPPORT,
+                context=_context(case),
+                subject=case.ticket_line.ticket,
             )
         report.count(CASE_OVERDUE, acted=bool(emails))

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from rma.deadlines import Window
+from core.periods import Window
 
 # Stable: part of the outbox's dedupe keys (`staff_vendor_case_overdue:7:D5-vendor-overdue`).
 CASE_OVERDUE = "D5-vendor-overdue"

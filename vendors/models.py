@@ -1,4 +1,4 @@
-"""Manufacturers, how their RMAs are routed (SPEC §3, V1–V4), and the cases at them.
+"""The cases at manufacturers (SPEC §3, R13); the vendors themselves are `orders.Vendor`.
 
 A vendor case is one unit of a ticket that goes to (or through) its vendor (R13): the
 shop forwards it (V1), the customer was sent to the vendor's portal (V2), or the vendor's
@@ -7,41 +7,14 @@ their conditions; `vendors/services.py` locks, records and is their only caller.
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-
-class Route(models.TextChoices):
-    VIA_SHOP = "via_shop", _("Via the shop")  # V1
-    VENDOR_DIRECT = "vendor_direct", _("Directly at the vendor")  # V2
-    VENDOR_VALIDATION_FIRST = "vendor_validation_first", _("Vendor support validates first")  # V3
-
-
-class Vendor(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    route = models.CharField(_("RMA route"), max_length=30, choices=Route, default=Route.VIA_SHOP)
-    # V4: the default warranty of the vendor's products; a product may override it.
-    warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=24)
-    doa_days = models.PositiveSmallIntegerField(_("dead on arrival window (days)"), default=14)
-    # D5: a case open longer than this gets a follow-up by staff.
-    usual_decision_days = models.PositiveSmallIntegerField(
-        _("usual time to decide a case (days)"),
-        default=21,
-        help_text=_("Staff are asked to follow up on a case open longer than this (D5)."),
-    )
-    support_url = models.URLField(_("support portal"), blank=True)
-    rma_portal_url = models.URLField(_("RMA portal"), blank=True)
-    instructions = models.TextField(_("instructions for customers"), blank=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("vendor")
-        verbose_name_plural = _("vendors")
-
-    def __str__(self) -> str:
-        return self.name
+from orders.enums import Route
+from orders.models import Vendor
 
 
 class CaseState(models.TextChoices):
@@ -167,3 +140,34 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
     for _method in (send, decide, close):
         _method.alters_data = True  # templates must not be able to call them
     del _method
+
+
+class VendorCaseEvent(models.Model):
+    """One row per change of a vendor case: opened, sent, decided, closed (who, when, why).
+
+    The ticket's timeline shows them beside the ticket's own events; `data` holds what
+    came with the change (the decision, the vendor's RMA number).
+    """
+
+    case = models.ForeignKey(VendorCase, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    from_state = models.CharField(_("from"), max_length=20, choices=CaseState, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=CaseState)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+        verbose_name = _("vendor case event")
+        verbose_name_plural = _("vendor case events")
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.from_state} → {self.to_state}"

@@ -11,9 +11,10 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from rma.selectors import any_group, moment_within
+from core.windows import any_group, moment_within
+from orders.models import Vendor
 from vendors.deadlines import case_overdue_window
-from vendors.models import AWAITING_VENDOR, Vendor, VendorCase
+from vendors.models import AWAITING_VENDOR, VendorCase
 
 
 def case_overdue_q(*, today: date) -> Q:

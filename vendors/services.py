@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from rma import fsm
-from rma.models import OPEN_STATES, State, TicketLine
-from rma.terms import Reason
-from vendors.models import Decision, Route, VendorCase
+from core import fsm
+from policies.reasons import goes_to_vendor
+from rma.models import TicketLine
+from rma.routes import shop_forwards
+from rma.states import AT_THE_SHOP, AUTHORIZED_OR_LATER, OPEN_STATES
+from vendors.models import Decision, VendorCase, VendorCaseEvent
 
 
 class VendorCaseError(Exception):
@@ -48,10 +50,6 @@ NOT_PERMITTED = {
     "decide": gettext_noop("You are not allowed to record vendor decisions."),
     "close": gettext_noop("You are not allowed to close vendor cases."),
 }
-# The ticket states in which the unit is at the shop (V1 forwards only what it holds).
-AT_THE_SHOP = (State.RECEIVED, State.DIAGNOSED)
-# V2, V3: the customer goes to the vendor once the request is authorized.
-AUTHORIZED_OR_LATER = (State.AUTHORIZED, *AT_THE_SHOP)
 
 
 @transaction.atomic
@@ -74,12 +72,12 @@ def vendor_case_open(
         .get(pk=ticket_line.pk)
     )
     ticket = line.ticket
-    if ticket.reason not in (Reason.DEFECTIVE, Reason.DEAD_ON_ARRIVAL):
+    if not goes_to_vendor(ticket.reason):
         raise VendorCaseError(_(NOT_A_DEFECT).format(reason=ticket.get_reason_display()))
     if ticket.state not in OPEN_STATES:
         raise VendorCaseError(_(TICKET_NOT_OPEN).format(state=ticket.get_state_display()))
     vendor = line.order_line.product.vendor
-    if vendor.route == Route.VIA_SHOP and ticket.state not in AT_THE_SHOP:
+    if shop_forwards(vendor.route) and ticket.state not in AT_THE_SHOP:
         raise VendorCaseError(_(NOT_RECEIVED_YET))
     if ticket.state not in AUTHORIZED_OR_LATER:
         raise VendorCaseError(_(NOT_AUTHORIZED_YET))
@@ -93,7 +91,7 @@ def vendor_case_open(
         raise VendorCaseError(_(SERIAL_NOT_RETURNED).format(serial=serial))
     try:
         with transaction.atomic():
-            return VendorCase.objects.create(
+            case = VendorCase.objects.create(
                 ticket_line=line,
                 vendor=vendor,
                 route=vendor.route,
@@ -107,6 +105,10 @@ def vendor_case_open(
             )
     except IntegrityError as exc:
         raise VendorCaseError(_(SERIAL_HAS_CASE).format(serial=serial)) from exc
+    VendorCaseEvent.objects.create(
+        case=case, by=by, from_state="", to_state=case.state, note=note, data={"serial": serial}
+    )
+    return case
 
 
 def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> VendorCase:
@@ -120,9 +122,13 @@ def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> Ve
             raise VendorCaseError(_(NOT_PERMITTED[name]))
         if refusal is not None:  # _has_decision, the one condition
             raise VendorCaseError(_(UNKNOWN_DECISION))
+        from_state = locked.state
         getattr(locked, name)()
         setattr(locked, stamp, timezone.now())
         locked.save()
+        VendorCaseEvent.objects.create(
+            case=locked, by=by, from_state=from_state, to_state=locked.state, data=changes
+        )
     return locked
 
 

@@ -10,51 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
-import holidays
-from django.utils.formats import date_format
-from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.calendar import SHOP_COUNTRY, next_working_day
+from core.money import to_cents
+from core.periods import Sentence, long_date
 from orders.facts import Flag, LineFacts, OrderFacts
-from refunds.money import to_cents
-from rma.terms import Terms
-
-Sentence = str | Promise
+from policies.terms import Terms
 
 STATUTORY_DAYS = 14  # W1, W6, W7: article 9, 14.1 and 13.1 of Directive 2011/83/EU
-SHOP_COUNTRY = "NL"
-
-
-def _long_date(day: date) -> str:
-    return date_format(day, "l j F Y")
-
-
-# Rendered when the sentence is, in the language active then ("Monday 19 October 2026").
-long_date = lazy(_long_date, str)
-
-
-@lru_cache(maxsize=64)
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year))
-
-
-def is_working_day(day: date, country: str = SHOP_COUNTRY) -> bool:
-    """Tell whether `day` is neither a weekend day nor a public holiday of `country`."""
-    return day.weekday() < 5 and day not in _public_holidays(country, day.year)
-
-
-def next_working_day(day: date, country: str = SHOP_COUNTRY) -> date:
-    """Return `day` itself if it is a working day, else the first working day after it.
-
-    W2 (Regulation 1182/71 article 3.4): a period ending on a Saturday, Sunday or public
-    holiday ends at the end of the next working day; the loop covers Christmas + weekend.
-    """
-    while not is_working_day(day, country):
-        day += timedelta(days=1)
-    return day
 
 
 def period_start(order: OrderFacts, line: LineFacts, on: date) -> date | None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from orders.enums import CustomerType, PaymentMethod, ProductFlag
 from orders.importing.fields import (
     _BAD,
     _amount,
@@ -50,11 +51,6 @@ from orders.importing.messages import (
 )
 from orders.importing.results import ImportFormatError, OrderError
 from orders.importing.values import CustomerData, LineData, OrderData, ShipmentData
-from orders.models import (
-    CustomerType,
-    PaymentMethod,
-    ProductFlag,
-)
 
 
 class _OrderReader:

@@ -8,14 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from orders.importing.values import ShipmentData
-from orders.models import (
-    Discount,
-    Order,
-    OrderLine,
-    Payment,
-    Shipment,
-    ShipmentLine,
-)
+from orders.models import Discount, Order, OrderLine, Payment, Shipment, ShipmentLine
 
 
 @dataclass

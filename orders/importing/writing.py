@@ -12,6 +12,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from orders.enums import ProductFlag, Route
 from orders.importing.messages import BELOW_HELD, LINE_ON_TICKET
 from orders.importing.stored import _locked, _Stored
 from orders.importing.values import LineData, OrderData
@@ -22,11 +23,10 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
-    ProductFlag,
     Shipment,
     ShipmentLine,
+    Vendor,
 )
-from vendors.models import Route, Vendor
 
 _DB_CHUNK = 1000  # keys per IN (...) list; SQLite limits the number of parameters
 

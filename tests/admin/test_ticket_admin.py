@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from rma.models import State, Ticket
+from rma.models import Ticket
+from rma.states import State
 from tests.factories import delivered_order
 from tests.rma.lifecycle import ticket_in
 
@@ -187,8 +188,8 @@ def test_staff_find_a_ticket_by_number_order_email_or_serial(client, support, an
         "admin:orders_order_changelist",
         "admin:orders_customer_changelist",
         "admin:orders_product_changelist",
-        "admin:vendors_vendor_changelist",
-        "admin:rma_returnpolicy_changelist",
+        "admin:orders_vendor_changelist",
+        "admin:policies_returnpolicy_changelist",
     ],
 )
 def test_support_can_read_every_back_office_list(client, support, page):

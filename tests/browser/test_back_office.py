@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from rma.models import State
+from rma.states import State
 from tests.factories import UserFactory
 from tests.rma.lifecycle import ticket_in
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rma.models import State
+from rma.states import State
 from tests.browser.test_back_office import log_in
 from tests.factories import UserFactory
 from tests.vendors.cases import ticket_line, vendor

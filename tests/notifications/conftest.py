@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from orders.models import Payment, ShipmentLine
-from rma.models import ReturnPolicy
+from policies.models import ReturnPolicy
 from rma.services import LineRequest, ticket_create
 from tests.factories import (
     OrderFactory,

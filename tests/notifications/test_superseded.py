@@ -6,7 +6,7 @@ import time_machine
 from notifications.models import Email, EmailStatus
 from notifications.services import email_send
 from rma import services
-from rma.models import State
+from rma.states import State
 from tests.rma.lifecycle import ticket_in
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders import importing
+from orders.enums import Route
 from orders.importing import ImportFormatError, OrderError, import_orders
 from orders.models import (
     Customer,
@@ -17,9 +18,9 @@ from orders.models import (
     Product,
     Shipment,
     ShipmentLine,
+    Vendor,
 )
 from rma import services
-from vendors.models import Route, Vendor
 
 APPENDIX_A = {
     "orders": [

@@ -12,9 +12,9 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
+from orders.enums import CustomerType
 from orders.facts import (
     CustomerFacts,
-    CustomerType,
     DiscountFacts,
     Flag,
     LineFacts,
@@ -23,8 +23,9 @@ from orders.facts import (
     ShipmentFacts,
     ShippingFacts,
 )
+from policies.reasons import Reason
+from policies.terms import PRESETS
 from refunds.calculator import QuoteError, discount_shares, quote
-from rma.terms import PRESETS, Reason
 
 WEBSTORE4 = PRESETS["webstore4"]
 VOIP = PRESETS["voip-distributor"]

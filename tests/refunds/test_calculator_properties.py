@@ -11,20 +11,20 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.money import allocate
+from orders.enums import CustomerType, PaymentMethod
 from orders.facts import (
     CustomerFacts,
-    CustomerType,
     DiscountFacts,
     LineFacts,
     OrderFacts,
     PaymentFacts,
-    PaymentMethod,
     ShipmentFacts,
     ShippingFacts,
 )
+from policies.reasons import Reason
+from policies.terms import PRESETS
 from refunds.calculator import quote
-from refunds.money import allocate
-from rma.terms import PRESETS, Reason
 
 CENT = Decimal("0.01")
 ON = date(2026, 10, 10)  # a week after delivery: inside every window used below

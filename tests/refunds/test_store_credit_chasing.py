@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from deadlines.chasing import chase_deadlines
 from notifications.models import Email
 from notifications.rendering import email_render
+from policies.models import ReturnPolicy
 from refunds.chasing import KIND, dedupe_key, notice_due_q
 from refunds.deadlines import EXPIRY_NOTICE, LAPSED
 from refunds.models import EntryKind, StoreCreditEntry
@@ -19,8 +21,6 @@ from refunds.services import (
     store_credit_grant,
     store_credit_use,
 )
-from rma.chasing import chase_deadlines
-from rma.models import ReturnPolicy
 from tests.factories import CustomerFactory, UserFactory
 from tests.threads import in_parallel
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from policies.models import ReturnPolicy
 from refunds.models import EntryKind, LedgerEntryImmutable, StoreCreditEntry
 from refunds.services import (
     AMOUNT_NOT_POSITIVE,
@@ -21,7 +22,6 @@ from refunds.services import (
     store_credit_write_off,
     with_remaining,
 )
-from rma.models import ReturnPolicy
 from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Bring a ticket to any state through the services, as staff would."""
 
 from rma import services
-from rma.models import Resolution, State
+from rma.states import Resolution, State
 from tests.factories import UserFactory, delivered_order
 
 # The path from requested to each state: (transition, role that makes it).

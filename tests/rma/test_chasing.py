@@ -15,15 +15,18 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from backoffice.admin_filters import OverdueFilter
+from core.periods import add_months
+from deadlines.chasing import CHASED_STAGES, ChaseReport, chase_deadlines
 from notifications.models import Email
 from orders.models import OrderLine
-from rma.admin_filters import OverdueFilter
-from rma.chasing import CHASED_STAGES, ChaseReport, chase_deadlines, dedupe_key
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
+from rma.chasing import dedupe_key
 from rma.deadlines import Stage
-from rma.models import ReturnPolicy, State, Ticket, TicketLine, TicketTransition
-from rma.rules import add_months
+from rma.models import Ticket, TicketEvent, TicketLine
 from rma.selectors import tickets_overdue
-from rma.terms import Reason
+from rma.states import State
 from tests.factories import UserFactory, delivered_order
 from tests.threads import in_parallel
 from vendors.models import VendorCase
@@ -158,7 +161,7 @@ def test_it_sends_each_due_stage_once_and_nothing_for_tickets_not_yet_due(staff)
     expired.refresh_from_db()
     assert expired.state == State.EXPIRED
     assert OrderLine.objects.get(ticket_lines__ticket=expired).held_quantity == 0
-    transition = TicketTransition.objects.get(ticket=expired, to_state=State.EXPIRED)
+    transition = TicketEvent.objects.get(ticket=expired, to_state=State.EXPIRED)
     assert transition.by is None  # the system
     assert "30 days" in transition.note
     # Lapsed, but the customer says the parcel is on its way: staff decide, not the chaser.
@@ -173,7 +176,7 @@ def test_reminders_go_to_the_customer_and_name_the_stage(staff):
 
     email = Email.objects.get(kind="reminder_tracking")
     assert email.to == shipped.order.customer.email
-    assert email.ticket == shipped
+    assert email.subject == shipped
     assert email.context["stage"] == Stage.TRACKING_REMINDER
 
 
@@ -190,7 +193,7 @@ def test_a_second_run_sends_nothing_again(staff):
     # What is in the outbox is not even read again (the anti-join on the dedupe keys).
     assert again.already == later.already == dict.fromkeys(CHASED_STAGES, 0)
     assert outbox_without_lifecycle_mail() == expected_keys(due, staff)
-    assert TicketTransition.objects.filter(to_state=State.EXPIRED).count() == 1
+    assert TicketEvent.objects.filter(to_state=State.EXPIRED).count() == 1
 
 
 def test_the_next_stage_of_the_same_deadline_is_sent_when_it_comes(staff):
@@ -269,7 +272,7 @@ def test_d4_alerts_every_active_accountant_and_no_one_else(staff):
     assert sorted(alerts.values_list("to", flat=True)) == sorted(
         [staff["accountant"].email, bea.email]
     )
-    assert {alert.ticket_id for alert in alerts} == {withdrawal.pk}
+    assert {alert.subject_id for alert in alerts} == {withdrawal.pk}
     assert alerts.first().context["refund_due_on"] == str((NOW + timedelta(days=2)).date())
     assert report.done[Stage.REFUND_ALERT] == 1
     assert not Email.objects.filter(to=staff["support"].email).exists()
@@ -286,7 +289,7 @@ def test_each_policy_uses_its_own_numbers(staff):
     report = chase_deadlines(now=NOW)
 
     assert report.done[Stage.SHIP_REMINDER] == 1
-    assert Email.objects.get(kind="reminder_ship").ticket.policy == quick
+    assert Email.objects.get(kind="reminder_ship").subject.policy == quick
 
 
 def test_the_command_prints_the_report(staff):
@@ -421,7 +424,7 @@ def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
     assert outbox_without_lifecycle_mail() == expected
     expired = [due[Stage.EXPIRE] for due in sets]
     for t in expired:
-        assert TicketTransition.objects.filter(ticket=t, to_state=State.EXPIRED).count() == 1
+        assert TicketEvent.objects.filter(ticket=t, to_state=State.EXPIRED).count() == 1
     assert Ticket.objects.filter(state=State.EXPIRED, pk__in=[t.pk for t in expired]).count() == 8
     # Between them the two chasers did every stage of every ticket exactly once.
     for stage in Stage.CHASED:
@@ -435,9 +438,9 @@ def test_the_beat_task_on_a_real_worker_queues_the_reminders_alerts_and_notices(
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
+    from deadlines.tasks import chase_deadlines_task
     from refunds.chasing import dedupe_key as notice_key
     from refunds.services import store_credit_grant
-    from rma.tasks import chase_deadlines_task
     from tests.vendors.test_vendor_case_chasing import case
     from vendors.chasing import dedupe_key as case_key
 

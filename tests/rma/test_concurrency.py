@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from rma import services
-from rma.models import State, Ticket
+from rma.models import Ticket
+from rma.states import State
 from tests.factories import delivered_order
 from tests.rma.lifecycle import staff, ticket_in
 from tests.threads import run_together
@@ -53,7 +54,7 @@ def test_two_staff_authorizing_one_ticket_at_once_one_wins_the_other_is_told():
     assert "can no longer be" in str(losers[0])
     ticket.refresh_from_db()
     assert ticket.state == winners[0].state
-    assert ticket.transitions.exclude(from_state="").count() == 1
+    assert ticket.events.exclude(from_state="").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

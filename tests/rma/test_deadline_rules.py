@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from policies.reasons import Reason
+from policies.terms import PRESETS, Terms
 from rma.deadlines import (
     STAGE_LABELS,
     Stage,
@@ -17,7 +19,6 @@ from rma.deadlines import (
     ship_reminder_window,
     tracking_reminder_window,
 )
-from rma.terms import PRESETS, Reason, Terms
 
 TODAY = date(2026, 11, 20)
 # The webstore4 numbers: answer in 2 days, remind to ship after 7, valid 30, tracking

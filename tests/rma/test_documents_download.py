@@ -3,7 +3,7 @@
 import pytest
 import time_machine
 
-from rma.models import State
+from rma.states import State
 from tests.rma.lifecycle import ticket_in
 
 # The factories' orders were delivered on 3 October 2026.

@@ -10,16 +10,12 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from orders.facts import (
-    CustomerFacts,
-    CustomerType,
-    Flag,
-    LineFacts,
-    OrderFacts,
-    ShipmentFacts,
-)
+from core.periods import add_months
+from orders.enums import CustomerType
+from orders.facts import CustomerFacts, Flag, LineFacts, OrderFacts, ShipmentFacts
+from policies.reasons import Reason
+from policies.terms import PRESETS
 from rma.rules import (
-    add_months,
     claimable_quantity,
     legal_guarantee,
     line_eligibility,
@@ -27,7 +23,6 @@ from rma.rules import (
     returnable_quantity,
     warranty,
 )
-from rma.terms import PRESETS, Reason
 
 WEBSTORE4 = PRESETS["webstore4"]
 VOIP = PRESETS["voip-distributor"]

@@ -3,7 +3,8 @@
 import pytest
 
 from rma import services
-from rma.models import State, TicketTransition
+from rma.models import TicketEvent
+from rma.states import State
 from tests.factories import UserFactory
 from tests.rma.lifecycle import apply, staff, ticket_in
 
@@ -38,7 +39,7 @@ def test_it_allows_the_lifecycle_transition(source, name, role, target):
 
     ticket.refresh_from_db()
     assert ticket.state == target
-    last = ticket.transitions.order_by("id").last()
+    last = ticket.events.order_by("id").last()
     assert (last.from_state, last.to_state, last.by) == (source, target, user)
 
 
@@ -47,14 +48,14 @@ def test_it_allows_the_lifecycle_transition(source, name, role, target):
 def test_it_refuses_a_transition_the_lifecycle_does_not_allow(source, name):
     ticket = ticket_in(source)
     admin = UserFactory(email="root@webstore4.example", is_superuser=True, is_staff=True)
-    log_before = TicketTransition.objects.filter(ticket=ticket).count()
+    log_before = TicketEvent.objects.filter(ticket=ticket).count()
 
     with pytest.raises(services.TicketError, match="can no longer be"):
         apply(ticket, name, admin)
 
     ticket.refresh_from_db()
     assert ticket.state == source
-    assert TicketTransition.objects.filter(ticket=ticket).count() == log_before
+    assert TicketEvent.objects.filter(ticket=ticket).count() == log_before
 
 
 ROLE_MAY = {
@@ -98,7 +99,7 @@ def test_a_customer_may_cancel_their_own_request_but_not_someone_elses(anna, str
     cancelled = services.ticket_cancel(ticket=ticket, by=anna.user, note="Found the manual.")
 
     assert cancelled.state == State.CANCELLED
-    assert cancelled.transitions.last().note == "Found the manual."
+    assert cancelled.events.last().note == "Found the manual."
 
 
 @pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_a_customer_may_not_authorize_their_own_request(anna):
 def test_it_keeps_the_whole_history_with_who_when_from_to_and_note():
     ticket = ticket_in(State.RESOLVED)
 
-    history = list(ticket.transitions.order_by("id").values_list("from_state", "to_state"))
+    history = list(ticket.events.order_by("id").values_list("from_state", "to_state"))
 
     assert history == [
         ("", "requested"),
@@ -122,7 +123,7 @@ def test_it_keeps_the_whole_history_with_who_when_from_to_and_note():
         ("received", "diagnosed"),
         ("diagnosed", "resolved"),
     ]
-    assert all(t.at is not None for t in ticket.transitions.all())
+    assert all(t.at is not None for t in ticket.events.all())
 
 
 @pytest.mark.django_db

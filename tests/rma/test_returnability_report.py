@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from orders.enums import CustomerType
 from orders.facts import (
     CustomerFacts,
-    CustomerType,
     DiscountFacts,
     Flag,
     LineFacts,
@@ -22,9 +22,10 @@ from orders.facts import (
     ShipmentFacts,
     ShippingFacts,
 )
+from policies.reasons import Reason
+from policies.terms import PRESETS
 from refunds.calculator import quote
-from rma.report import returnability_report
-from rma.terms import PRESETS, Reason
+from refunds.reports import returnability_report
 
 WEBSTORE4 = PRESETS["webstore4"]
 ON = date(2026, 10, 10)

@@ -3,12 +3,15 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from orders.enums import Route
+from orders.models import Vendor
+from policies.reasons import Reason
 from rma import services as tickets
-from rma.models import State, TicketLine
-from rma.terms import Reason
+from rma.models import TicketLine
+from rma.states import State
 from tests.factories import VendorFactory, delivered_order
 from tests.rma.lifecycle import PATHS, apply, staff
-from vendors.models import Route, Vendor, VendorCase
+from vendors.models import VendorCase
 from vendors.services import vendor_case_open
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

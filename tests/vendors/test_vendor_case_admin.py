@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from rma.models import State
+from rma.states import State
 from tests.vendors.cases import case_at, reloaded, ticket_line, vendor
 from vendors.models import CaseState, VendorCase
 from vendors.services import NOT_PERMITTED, vendor_case_decide, vendor_case_send

@@ -6,16 +6,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from deadlines.chasing import chase_deadlines
 from notifications.models import Email
 from notifications.rendering import email_render
-from rma.chasing import chase_deadlines
-from rma.models import ReturnPolicy, State, Ticket, TicketLine
-from rma.terms import Reason
+from orders.enums import Route
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
+from rma.models import Ticket, TicketLine
+from rma.states import State
 from tests.factories import UserFactory, VendorFactory, delivered_order
 from tests.threads import in_parallel
 from vendors.chasing import KIND, dedupe_key
 from vendors.deadlines import CASE_OVERDUE
-from vendors.models import CaseState, Route, VendorCase
+from vendors.models import CaseState, VendorCase
 from vendors.services import vendor_case_decide
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -69,7 +72,7 @@ def test_support_hears_once_of_a_case_open_longer_than_the_vendor_usually_takes(
     assert again.done[CASE_OVERDUE] == again.already[CASE_OVERDUE] == 0
     email = Email.objects.get(kind=KIND)
     assert email.to == support.email
-    assert email.ticket_id == overdue.ticket_line.ticket_id
+    assert email.subject_id == overdue.ticket_line.ticket_id
 
 
 def test_each_vendor_has_its_own_usual_time(support):

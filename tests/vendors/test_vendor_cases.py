@@ -7,8 +7,9 @@ from datetime import datetime, time, timedelta
 import pytest
 import time_machine
 
-from rma.models import State
-from rma.terms import Reason
+from orders.enums import Route
+from policies.reasons import Reason
+from rma.states import State
 from tests.factories import CustomerFactory
 from tests.vendors.cases import (
     AMSTERDAM,
@@ -20,7 +21,7 @@ from tests.vendors.cases import (
     vendor,
 )
 from vendors import services
-from vendors.models import CaseState, Route, VendorCase
+from vendors.models import CaseState, VendorCase
 from vendors.selectors import vendor_cases_overdue
 from vendors.services import (
     ALL_UNITS_HAVE_CASES,

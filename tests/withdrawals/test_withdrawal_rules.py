@@ -10,22 +10,11 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from orders.facts import (
-    CustomerFacts,
-    CustomerType,
-    Flag,
-    LineFacts,
-    OrderFacts,
-    ShipmentFacts,
-)
-from rma.terms import PRESETS, Terms
-from withdrawals.rules import (
-    goods_back_by,
-    is_working_day,
-    refund_due_by,
-    service_owed,
-    withdrawal_decision,
-)
+from core.calendar import is_working_day
+from orders.enums import CustomerType
+from orders.facts import CustomerFacts, Flag, LineFacts, OrderFacts, ShipmentFacts
+from policies.terms import PRESETS, Terms
+from withdrawals.rules import goods_back_by, refund_due_by, service_owed, withdrawal_decision
 
 WEBSTORE4 = PRESETS["webstore4"]
 ANNA = CustomerFacts(type=CustomerType.CONSUMER)

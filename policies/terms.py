@@ -1,10 +1,10 @@
 """The numbers and switches of a return policy, as plain values.
 
 `Terms` is what the pure rules (`rma/rules.py`, `withdrawals/rules.py`,
-`refunds/calculator.py`) read. The staff-editable `rma.models.ReturnPolicy` row
+`refunds/calculator.py`) read. The staff-editable `policies.models.ReturnPolicy` row
 holds the same fields and hands them to the rules through `ReturnPolicy.terms()`,
 so the rules never touch the database. The four presets below are the seed
-shops' policies (SPEC table of presets); `seed_presets` writes them as rows.
+shops' policies (SPEC table of presets); migration 0002 wrote them as rows once.
 """
 
 from __future__ import annotations
@@ -12,25 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-
-class Reason:
-    """The reasons a customer can pick (SPEC §2, R1–R6); the values are the API's."""
-
-    WITHDRAWAL = "withdrawal"  # R1
-    ORDER_ERROR = "order_error"  # R2
-    DELIVERY_ERROR = "delivery_error"  # R3
-    DEFECTIVE = "defective"  # R4
-    DEAD_ON_ARRIVAL = "dead_on_arrival"  # R5
-    DAMAGED_IN_TRANSIT = "damaged_in_transit"  # R6
-
-    ALL = (
-        WITHDRAWAL,
-        ORDER_ERROR,
-        DELIVERY_ERROR,
-        DEFECTIVE,
-        DEAD_ON_ARRIVAL,
-        DAMAGED_IN_TRANSIT,
-    )
+from policies.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -94,7 +76,7 @@ class Terms:
             Reason.DEAD_ON_ARRIVAL: self.offers_dead_on_arrival,
             Reason.DAMAGED_IN_TRANSIT: self.offers_damaged_in_transit,
         }
-        return tuple(r for r in Reason.ALL if switches[r])
+        return tuple(r for r in Reason.values if switches[r])
 
 
 WEBSTORE4 = "webstore4"

@@ -1,25 +1,97 @@
 """The two report interfaces of SPEC Appendix B, for the commands and the API alike:
 what an order's lines can be returned for on a day, and an itemized refund quote.
 
-Input a person types (an order number, a date, `1:2`, a reason, a preset) is checked here
-and refused with a `ReportError` they can read; the decisions are the pure rules'.
+`returnability_report` is pure: the order's facts, the policy's terms and the day go in,
+a plain dict comes out (the quote is `Quote.as_dict()`). The keys of Appendix B are an
+interface; the extra keys (`sentence`, `why`, `units` …) explain the decisions.
+`returnability` and `refund_quote` fetch what they need; input a person types (an order
+number, a date, `1:2`, a reason, a preset) is checked there and refused with a
+`ReportError` they can read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.calendar import SHOP_COUNTRY
+from orders.facts import OrderFacts
 from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
+from policies.models import ReturnPolicy
+from policies.reasons import Reason
+from policies.terms import Terms
 from refunds.calculator import QuoteError, quote
-from rma.models import ReturnPolicy
-from rma.report import returnability_report
-from rma.terms import Reason, Terms
+from rma.rules import Cover, LineEligibility, line_eligibility
+from withdrawals.rules import WithdrawalDecision
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _cover(cover: Cover) -> dict[str, Any]:
+    return {"until": _iso(cover.until), "active": cover.active}
+
+
+def _withdrawal(decision: WithdrawalDecision) -> dict[str, Any]:
+    return {
+        "allowed": decision.allowed,
+        "last_day": _iso(decision.last_day),
+        "rules": list(decision.rules),
+        "conditions": list(decision.conditions),
+        "sentence": str(decision.sentence),
+    }
+
+
+def _line(eligibility: LineEligibility) -> dict[str, Any]:
+    return {
+        "line": eligibility.line.id,
+        "sku": eligibility.line.sku,
+        "returnable_quantity": eligibility.returnable_quantity,
+        "withdrawable_quantity": eligibility.withdrawable_quantity,
+        "withdrawal": _withdrawal(eligibility.withdrawal),
+        "warranty": _cover(eligibility.warranty),
+        "legal_guarantee": _cover(eligibility.legal_guarantee),
+        "reasons": list(eligibility.reasons),
+        "why": {
+            d.reason: {
+                "allowed": d.allowed,
+                "rules": list(d.rules),
+                "conditions": list(d.conditions),
+                "sentence": str(d.sentence),
+            }
+            for d in eligibility.decisions
+        },
+        "units": [
+            {
+                "serial": unit.serial,
+                "shipped_at": _iso(unit.shipped_at),
+                "delivered_at": _iso(unit.delivered_at),
+            }
+            for unit in eligibility.units
+        ],
+    }
+
+
+def returnability_report(
+    order: OrderFacts, terms: Terms, on: date, *, country: str = SHOP_COUNTRY
+) -> dict[str, Any]:
+    """Report, per line, what can be returned on `on` under `terms` (Appendix B)."""
+    return {
+        "order": order.number,
+        "on": on.isoformat(),
+        "policy": terms.preset,
+        "lines": [
+            _line(line_eligibility(order, line, terms=terms, on=on, country=country))
+            for line in order.lines
+        ],
+    }
 
 
 class ReportError(ValueError):
@@ -92,10 +164,10 @@ def refund_quote(
     store_credit: bool = False,
 ) -> dict[str, Any]:
     """Appendix B's itemized refund quote for returning `lines` for `reason` on `on`."""
-    if reason not in Reason.ALL:
+    if reason not in Reason.values:
         raise ReportError(
             _("“%(reason)s” is not a reason; choose one of: %(known)s.")
-            % {"reason": reason, "known": ", ".join(Reason.ALL)}
+            % {"reason": reason, "known": ", ".join(Reason.values)}
         )
     order = _order(order) if isinstance(order, str) else order
     try:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from rma.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from demo.data import DEMO_PASSWORD, demo_logins, seed_demo
 
 
 class Command(BaseCommand):

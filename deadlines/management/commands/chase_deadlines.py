@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rma.chasing import chase_deadlines
+from deadlines.chasing import chase_deadlines
 
 
 def _moment(value: str) -> datetime:

@@ -17,13 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.periods import add_months
+from orders.enums import Route
 from orders.importing import import_orders
-from orders.models import Customer, Order
+from orders.models import Customer, Order, Vendor
 from refunds.services import store_credit_grant, store_credit_use
 from rma import services
-from rma.models import Resolution, Ticket
-from rma.rules import add_months
-from vendors.models import Route, Vendor, VendorCase
+from rma.models import Ticket
+from rma.states import Resolution
+from vendors.models import VendorCase
 from vendors.services import vendor_case_open, vendor_case_send
 
 DEMO_PASSWORD = "retour-demo"  # noqa: S105 — printed for the embedded default only

@@ -15,7 +15,7 @@ from ninja import Router, Schema, Status
 from accounts.api_auth import token_or_session
 from orders.models import Order
 from orders.selectors import order_for_rules
-from rma.returnability import ReportError, parse_day, refund_quote, returnability
+from refunds.reports import ReportError, parse_day, refund_quote, returnability
 
 router = Router(tags=["returns"], auth=token_or_session)
 

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from rma.returnability import ReportError, parse_day, parse_line_selection, refund_quote
+from refunds.reports import ReportError, parse_day, parse_line_selection, refund_quote
 
 
 class Command(BaseCommand):

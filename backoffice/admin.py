@@ -1,0 +1,276 @@
+"""The back office's ticket pages: lists with filters and search, a ticket's lines, its
+vendor cases and history, and buttons for exactly the transitions the current user may
+make now. It composes the apps below it (rma, vendors), so it lives above them."""
+
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.admin_filters import OverdueFilter
+from backoffice.timeline import ticket_timeline
+from orders.admin import ReadOnlyInline
+from orders.models import Order
+from policies.reasons import goes_to_vendor
+from rma import services
+from rma.models import Ticket, TicketLine
+from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
+from vendors.models import VendorCase
+
+TRANSITION_LABELS = {
+    "authorize": _("Authorize"),
+    "reject": _("Reject"),
+    "cancel": _("Cancel"),
+    "expire": _("Expire"),
+    "receive": _("Receive parcel"),
+    "diagnose": _("Record diagnosis"),
+    "resolve": _("Resolve"),
+}
+
+
+class TicketLineInline(ReadOnlyInline):
+    model = TicketLine
+    fields = ["order_line", "quantity", "serials", "detail"]
+
+
+class TicketCreateForm(forms.Form):
+    order = forms.CharField(label=_("Order number"))
+    reason = forms.ChoiceField(label=_("Reason"), choices=Ticket._meta.get_field("reason").choices)
+    lines = forms.CharField(
+        label=_("Lines"),
+        required=False,
+        help_text=_("line:quantity, separated by commas, e.g. 1:2, 3:1. Empty: every line."),
+    )
+    note = forms.CharField(label=_("Customer's description"), widget=forms.Textarea, required=False)
+    vendor_ticket_number = forms.CharField(label=_("Vendor support ticket"), required=False)
+    factory_reset_confirmed = forms.BooleanField(label=_("Factory reset confirmed"), required=False)
+
+    def clean_order(self) -> Order:
+        try:
+            return Order.objects.get(number=self.cleaned_data["order"].strip())
+        except Order.DoesNotExist:
+            raise forms.ValidationError(_("There is no order with this number.")) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        order = cleaned.get("order")
+        if order is None:
+            return cleaned
+        text = cleaned.get("lines", "").strip()
+        requests = []
+        if not text:
+            requests = [
+                services.LineRequest(line.line_id, line.returnable_quantity)
+                for line in order.lines.all()
+                if line.returnable_quantity > 0
+            ]
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            line_id, _sep, quantity = part.partition(":")
+            try:
+                requests.append(services.LineRequest(line_id.strip(), int(quantity or 1)))
+            except ValueError:
+                self.add_error("lines", _("Write each line as line:quantity, e.g. 1:2."))
+                return cleaned
+        cleaned["line_requests"] = requests
+        return cleaned
+
+
+class TicketDetailsForm(forms.ModelForm):
+    """The ticket's editable details (`services.DETAIL_FIELDS`), checked before saving."""
+
+    class Meta:
+        model = Ticket
+        fields = list(services.DETAIL_FIELDS)
+
+    def clean_shipped_on(self):
+        shipped_on = self.cleaned_data.get("shipped_on")
+        today = timezone.localdate()
+        if shipped_on is not None and shipped_on > today:
+            raise forms.ValidationError(
+                _(services.SHIPPED_IN_FUTURE).format(today=today.isoformat())
+            )
+        return shipped_on
+
+
+class TransitionForm(forms.Form):
+    name = forms.ChoiceField(choices=list(TRANSITION_LABELS.items()))
+    note = forms.CharField(required=False)
+    resolution = forms.ChoiceField(choices=[("", "—"), *Resolution.choices], required=False)
+
+
+def _vendor_cases_context(ticket: Ticket, user) -> dict:
+    """The ticket's vendor cases (R13) and whether `user` may open one for a unit now."""
+    cases = list(
+        VendorCase.objects.filter(ticket_line__ticket=ticket)
+        .select_related("vendor")
+        .order_by("pk")
+    )
+    lines = []
+    if (
+        goes_to_vendor(ticket.reason)
+        and ticket.state in AUTHORIZED_OR_LATER
+        and user.has_perm("vendors.add_vendorcase")
+    ):
+        # Only lines with a unit left without a case (one case per unit).
+        opened = Counter(case.ticket_line_id for case in cases)
+        lines = [
+            line
+            for line in ticket.lines.select_related("order_line")
+            if opened[line.pk] < line.quantity
+        ]
+    return {"vendor_cases": cases, "may_open_vendor_case": bool(lines), "ticket_lines": lines}
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "order",
+        "customer_email",
+        "reason",
+        "state",
+        "created_at",
+        "state_changed_at",
+    ]
+    list_filter = [OverdueFilter, "state", "reason", "policy", "created_at"]
+    search_fields = [
+        "number",
+        "order__number",
+        "order__customer__email",
+        "lines__serials",
+        "tracking_number",
+    ]
+    list_select_related = ["order__customer"]
+    date_hierarchy = "created_at"
+    inlines = [TicketLineInline]
+    form = TicketDetailsForm
+    readonly_fields = [
+        "number",
+        "order",
+        "policy",
+        "reason",
+        "state",
+        "created_at",
+        "state_changed_at",
+        "created_by",
+        "notice_on",
+        "customer_note",
+        "factory_reset_confirmed",
+        "rejection_reason",
+        "resolution",
+    ]
+    fields = readonly_fields[:-2] + [
+        "vendor_ticket_number",
+        "vendor_rma_number",
+        "shipped_on",
+        "tracking_number",
+        "rejection_reason",
+        "resolution",
+    ]
+
+    @admin.display(description=_("customer"), ordering="order__customer__email")
+    def customer_email(self, ticket: Ticket) -> str:
+        return ticket.order.customer.email
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="rma_ticket_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Open a ticket through the service, which checks and holds the quantities."""
+        if not self.has_add_permission(request):
+            raise Http404
+        form = TicketCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    order=data["order"],
+                    reason=data["reason"],
+                    lines=data["line_requests"],
+                    by=request.user,
+                    note=data["note"],
+                    vendor_ticket_number=data["vendor_ticket_number"],
+                    factory_reset_confirmed=data["factory_reset_confirmed"],
+                )
+            except services.TicketError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Opened %(number)s.") % {"number": ticket.number})
+                return HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[ticket.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Open a return request"),
+            "submit_label": _("Open the request"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/retour/service_form.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if ticket is not None:
+            extra_context["transitions"] = [
+                (name, TRANSITION_LABELS[name])
+                for name in services.ticket_transitions_for(ticket, request.user)
+            ]
+            extra_context["resolutions"] = Resolution.choices
+            extra_context["has_label"] = ticket.state in LABELLED_STATES
+            extra_context.update(_vendor_cases_context(ticket, request.user))
+            extra_context["timeline"] = ticket_timeline(ticket)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Staff edit only the details that drive deadlines; the service keeps their
+        history (who, when, old → new)."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.ticket_details_set(ticket=obj, by=request.user, changes=changes)
+
+    def transition_view(self, request, pk: int):
+        ticket = get_object_or_404(Ticket, pk=pk)
+        back = HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[pk]))
+        form = TransitionForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            messages.error(request, _("Choose an action."))
+            return back
+        name, note = form.cleaned_data["name"], form.cleaned_data["note"]
+        actions = {
+            "authorize": lambda: services.ticket_authorize(
+                ticket=ticket, by=request.user, note=note
+            ),
+            "reject": lambda: services.ticket_reject(ticket=ticket, by=request.user, reason=note),
+            "cancel": lambda: services.ticket_cancel(ticket=ticket, by=request.user, note=note),
+            "expire": lambda: services.ticket_expire(ticket=ticket, by=request.user, note=note),
+            "receive": lambda: services.ticket_receive(ticket=ticket, by=request.user, note=note),
+            "diagnose": lambda: services.ticket_diagnose(ticket=ticket, by=request.user, note=note),
+            "resolve": lambda: services.ticket_resolve(
+                ticket=ticket,
+                by=request.user,
+                resolution=form.cleaned_data["resolution"],
+                note=note,
+            ),
+        }
+        try:
+            ticket = actions[name]()
+        except services.TicketError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("%(number)s is now %(state)s.")
+                % {"number": ticket.number, "state": ticket.get_state_display()},
+            )
+        return back

@@ -1,0 +1,85 @@
+"""One timeline of everything that happened to a ticket: its state changes, the edits of
+its details and the changes of its vendor cases, oldest first (the staff ticket page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from core.periods import Sentence
+from rma.models import EventKind, Ticket, TicketEvent
+from rma.states import State
+from vendors.models import CaseState, VendorCaseEvent
+
+FIELD_LABELS = {
+    name: Ticket._meta.get_field(name).verbose_name
+    for name in ("shipped_on", "tracking_number", "vendor_ticket_number", "vendor_rma_number")
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    by: str  # "" for the system (the deadline chaser)
+    what: Sentence
+    note: str = ""
+    internal: bool = False
+
+
+def _shown(value: Any) -> str:
+    return str(value) if value not in (None, "") else "—"
+
+
+def _ticket_entry(event: TicketEvent) -> Entry:
+    if event.kind == EventKind.CHANGE:
+        what = format_lazy(
+            _("{field}: {old} → {new}"),
+            field=FIELD_LABELS.get(event.data.get("field"), event.data.get("field")),
+            old=_shown(event.data.get("old")),
+            new=_shown(event.data.get("new")),
+        )
+    elif not event.from_state:
+        what = format_lazy(_("Opened as {state}"), state=State(event.to_state).label)
+    else:
+        what = format_lazy(
+            _("{old} → {new}"),
+            old=State(event.from_state).label,
+            new=State(event.to_state).label,
+        )
+    return Entry(
+        at=event.at,
+        by=event.by.email if event.by else "",
+        what=what,
+        note=event.note,
+        internal=event.internal,
+    )
+
+
+def _case_entry(event: VendorCaseEvent) -> Entry:
+    what = format_lazy(
+        _("Vendor case #{case} ({vendor}): {state}"),
+        case=event.case_id,
+        vendor=event.case.vendor.name,
+        state=CaseState(event.to_state).label,
+    )
+    return Entry(
+        at=event.at,
+        by=event.by.email if event.by else "",
+        what=what,
+        note=event.note,
+        internal=True,
+    )
+
+
+def ticket_timeline(ticket: Ticket) -> list[Entry]:
+    """Every event of `ticket` and of its vendor cases, oldest first (two queries)."""
+    entries = [_ticket_entry(e) for e in ticket.events.select_related("by").order_by("at", "pk")]
+    cases = VendorCaseEvent.objects.filter(case__ticket_line__ticket=ticket).select_related(
+        "by", "case__vendor"
+    )
+    entries += [_case_entry(e) for e in cases]
+    return sorted(entries, key=lambda entry: entry.at)

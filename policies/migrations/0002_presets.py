@@ -1,0 +1,153 @@
+"""Seed the four return policy presets of SPEC; webstore4 is the default.
+
+The values are copied here as they were when this migration was written: a migration
+never imports live code, so later changes to `policies.terms` cannot break migrating
+from scratch. A changed preset gets a migration of its own.
+"""
+
+from decimal import Decimal
+
+from django.db import migrations
+
+PRESETS = {
+    'webstore4': {
+        'name': 'WebStore4',
+        'is_default': True,
+        'withdrawal_days': 14,
+        'offers_order_error': False,
+        'order_error_days': 30,
+        'order_error_restocking_percent': Decimal('0'),
+        'offers_delivery_error': True,
+        'delivery_error_days': 30,
+        'offers_defective': True,
+        'offers_dead_on_arrival': True,
+        'doa_days': None,
+        'offers_damaged_in_transit': True,
+        'damaged_in_transit_days': 7,
+        'strict_ineligibility': False,
+        'transaction_fee_percent': Decimal('0'),
+        'store_credit_by_choice': False,
+        'hourly_rate': Decimal('75.00'),
+        'partner_restocking': True,
+        'partner_restocking_months': 2,
+        'partner_restocking_percent': Decimal('20'),
+        'partner_credit_valid_months': 12,
+        'store_credit_valid_months': 24,
+        'business_only': False,
+        'legal_guarantee_months': 24,
+        'response_days': 2,
+        'ship_reminder_days': 7,
+        'authorization_valid_days': 30,
+        'tracking_reminder_days': 3,
+        'refund_alert_days': 3,
+        'store_credit_notice_days': 30,
+    },
+    'voip-distributor': {
+        'name': 'VoIP distributor',
+        'is_default': False,
+        'withdrawal_days': 14,
+        'offers_order_error': True,
+        'order_error_days': 30,
+        'order_error_restocking_percent': Decimal('15'),
+        'offers_delivery_error': True,
+        'delivery_error_days': 30,
+        'offers_defective': True,
+        'offers_dead_on_arrival': False,
+        'doa_days': None,
+        'offers_damaged_in_transit': False,
+        'damaged_in_transit_days': 7,
+        'strict_ineligibility': False,
+        'transaction_fee_percent': Decimal('0'),
+        'store_credit_by_choice': False,
+        'hourly_rate': Decimal('65.00'),
+        'partner_restocking': False,
+        'partner_restocking_months': 2,
+        'partner_restocking_percent': Decimal('20'),
+        'partner_credit_valid_months': 12,
+        'store_credit_valid_months': 24,
+        'business_only': False,
+        'legal_guarantee_months': 24,
+        'response_days': 2,
+        'ship_reminder_days': 7,
+        'authorization_valid_days': 30,
+        'tracking_reminder_days': 3,
+        'refund_alert_days': 3,
+        'store_credit_notice_days': 30,
+    },
+    'b2b-distributor': {
+        'name': 'B2B distributor',
+        'is_default': False,
+        'withdrawal_days': 14,
+        'offers_order_error': False,
+        'order_error_days': 30,
+        'order_error_restocking_percent': Decimal('0'),
+        'offers_delivery_error': True,
+        'delivery_error_days': 30,
+        'offers_defective': True,
+        'offers_dead_on_arrival': True,
+        'doa_days': 45,
+        'offers_damaged_in_transit': False,
+        'damaged_in_transit_days': 7,
+        'strict_ineligibility': False,
+        'transaction_fee_percent': Decimal('0'),
+        'store_credit_by_choice': False,
+        'hourly_rate': Decimal('75.00'),
+        'partner_restocking': False,
+        'partner_restocking_months': 2,
+        'partner_restocking_percent': Decimal('20'),
+        'partner_credit_valid_months': 12,
+        'store_credit_valid_months': 24,
+        'business_only': True,
+        'legal_guarantee_months': 24,
+        'response_days': 2,
+        'ship_reminder_days': 7,
+        'authorization_valid_days': 30,
+        'tracking_reminder_days': 3,
+        'refund_alert_days': 3,
+        'store_credit_notice_days': 30,
+    },
+    'licence-shop': {
+        'name': 'Licence shop',
+        'is_default': False,
+        'withdrawal_days': 14,
+        'offers_order_error': True,
+        'order_error_days': 14,
+        'order_error_restocking_percent': Decimal('0'),
+        'offers_delivery_error': True,
+        'delivery_error_days': 30,
+        'offers_defective': True,
+        'offers_dead_on_arrival': False,
+        'doa_days': None,
+        'offers_damaged_in_transit': False,
+        'damaged_in_transit_days': 7,
+        'strict_ineligibility': True,
+        'transaction_fee_percent': Decimal('6'),
+        'store_credit_by_choice': True,
+        'hourly_rate': Decimal('75.00'),
+        'partner_restocking': False,
+        'partner_restocking_months': 2,
+        'partner_restocking_percent': Decimal('20'),
+        'partner_credit_valid_months': 12,
+        'store_credit_valid_months': 24,
+        'business_only': False,
+        'legal_guarantee_months': 24,
+        'response_days': 2,
+        'ship_reminder_days': 7,
+        'authorization_valid_days': 30,
+        'tracking_reminder_days': 3,
+        'refund_alert_days': 3,
+        'store_credit_notice_days': 30,
+    },
+}
+
+
+def seed_presets(apps, schema_editor):
+    ReturnPolicy = apps.get_model("policies", "ReturnPolicy")
+    for preset, values in PRESETS.items():
+        ReturnPolicy.objects.get_or_create(preset=preset, defaults=values)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("policies", "0001_initial")]
+
+    operations = [migrations.RunPython(seed_presets, migrations.RunPython.noop)]
