@@ -6,13 +6,28 @@ state is the current one) and turn the answer into their own sentence per action
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
 from django_fsm import can_proceed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
 
 WRONG_STATE = "state"
 NOT_PERMITTED = "permission"
 
 
-def transition_refusal(locked, name: str, *, by, changes: dict) -> str | None:
+class StateMachine(Protocol):
+    """A model whose django-fsm field is called `state` (tickets, vendor cases)."""
+
+    @property
+    def state(self) -> str: ...
+
+
+def transition_refusal(
+    locked: StateMachine, name: str, *, by: AbstractUser | None, changes: Mapping[str, object]
+) -> str | None:
     """Say why transition `name` of `locked` may not run now, or None when it may.
 
     The answer is `WRONG_STATE`, `NOT_PERMITTED` (checked only for a person: `by=None`

@@ -156,74 +156,79 @@ def _stamp(day: dt.date, hour: int) -> str:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC).isoformat()
 
 
-def demo_payload(today: dt.date) -> dict:
-    """The demo orders in the import format of Appendix A, dated relative to `today`."""
-    orders = []
-    for demo in ORDERS:
-        delivered = today - dt.timedelta(days=demo.delivered_days_ago or 0)
-        placed = delivered - dt.timedelta(days=2)
-        customer = CUSTOMERS[demo.customer]
-        lines, goods = [], Decimal("0")
-        for index, (sku, quantity) in enumerate(demo.lines, start=1):
-            name, vendor, price, flags = PRODUCTS[sku]
-            goods += Decimal(price) * quantity
-            serial_prefix = sku.replace("-", "")[:8]
-            lines.append(
-                {
-                    "id": str(index),
-                    "sku": sku,
-                    "name": name,
-                    "vendor": vendor,
-                    "quantity": quantity,
-                    "unit_price": price,
-                    "vat_rate": "21",
-                    "flags": flags,
-                    "promotion": False,
-                    "serials": []
-                    if "digital" in flags or "gift_voucher" in flags
-                    else [f"{serial_prefix}{demo.number[-3:]}{n:03d}" for n in range(quantity)],
-                    "activated_at": None,
-                }
-            )
-        method, price, standard = demo.shipping
-        paid = goods + Decimal(price)
-        shipments = []
-        if demo.delivered_days_ago is not None:
-            physical = {
-                line["id"]: line["quantity"] for line in lines if "digital" not in line["flags"]
-            }
-            shipments.append(
-                {
-                    "lines": physical,
-                    "shipped_at": _stamp(delivered - dt.timedelta(days=1), 9),
-                    "delivered_at": _stamp(delivered, 13),
-                    "carrier": "PostNL",
-                    "tracking": f"3S{demo.number.replace('-', '')}",
-                }
-            )
-        orders.append(
+def _demo_lines(demo: DemoOrder) -> list[dict]:
+    """The order's lines in the import format, with a serial per unit of physical goods."""
+    lines = []
+    for index, (sku, quantity) in enumerate(demo.lines, start=1):
+        name, vendor, price, flags = PRODUCTS[sku]
+        serial_prefix = sku.replace("-", "")[:8]
+        lines.append(
             {
-                "number": demo.number,
-                "customer": {
-                    "email": demo.customer,
-                    "name": customer["name"],
-                    "type": customer["type"],
-                    "partner": customer.get("partner", False),
-                    "language": customer["language"],
-                    "country": "NL",
-                    "company": customer.get("company"),
-                    "vat_number": customer.get("vat_number"),
-                },
-                "placed_at": _stamp(placed, 10),
-                "invoiced_on": placed.isoformat(),
-                "shipping": {"method": method, "price": price, "standard_price": standard},
-                "discounts": [],
-                "payments": [{"method": "ideal", "amount": str(paid)}],
-                "lines": lines,
-                "shipments": shipments,
+                "id": str(index),
+                "sku": sku,
+                "name": name,
+                "vendor": vendor,
+                "quantity": quantity,
+                "unit_price": price,
+                "vat_rate": "21",
+                "flags": flags,
+                "promotion": False,
+                "serials": []
+                if "digital" in flags or "gift_voucher" in flags
+                else [f"{serial_prefix}{demo.number[-3:]}{n:03d}" for n in range(quantity)],
+                "activated_at": None,
             }
         )
-    return {"orders": orders}
+    return lines
+
+
+def _demo_order(demo: DemoOrder, today: dt.date) -> dict:
+    """One demo order in the import format, delivered `delivered_days_ago` before `today`."""
+    delivered = today - dt.timedelta(days=demo.delivered_days_ago or 0)
+    placed = delivered - dt.timedelta(days=2)
+    customer = CUSTOMERS[demo.customer]
+    lines = _demo_lines(demo)
+    goods = sum((Decimal(line["unit_price"]) * line["quantity"] for line in lines), Decimal("0"))
+    method, price, standard = demo.shipping
+    shipments = []
+    if demo.delivered_days_ago is not None:
+        physical = {
+            line["id"]: line["quantity"] for line in lines if "digital" not in line["flags"]
+        }
+        shipments.append(
+            {
+                "lines": physical,
+                "shipped_at": _stamp(delivered - dt.timedelta(days=1), 9),
+                "delivered_at": _stamp(delivered, 13),
+                "carrier": "PostNL",
+                "tracking": f"3S{demo.number.replace('-', '')}",
+            }
+        )
+    return {
+        "number": demo.number,
+        "customer": {
+            "email": demo.customer,
+            "name": customer["name"],
+            "type": customer["type"],
+            "partner": customer.get("partner", False),
+            "language": customer["language"],
+            "country": "NL",
+            "company": customer.get("company"),
+            "vat_number": customer.get("vat_number"),
+        },
+        "placed_at": _stamp(placed, 10),
+        "invoiced_on": placed.isoformat(),
+        "shipping": {"method": method, "price": price, "standard_price": standard},
+        "discounts": [],
+        "payments": [{"method": "ideal", "amount": str(goods + Decimal(price))}],
+        "lines": lines,
+        "shipments": shipments,
+    }
+
+
+def demo_payload(today: dt.date) -> dict:
+    """The demo orders in the import format of Appendix A, dated relative to `today`."""
+    return {"orders": [_demo_order(demo, today) for demo in ORDERS]}
 
 
 def _user(email: str, *, staff: bool = False, superuser: bool = False) -> User:
@@ -280,7 +285,10 @@ def _open(number: str, reason: str, lines, **kwargs) -> Ticket:
 
 
 def _demo_tickets(staff: dict, admin: User) -> None:
-    """One ticket in every state, moved there through the services."""
+    """One ticket in every state, moved there through the services.
+
+    Long on purpose: one straight script per state reads as the story a newcomer clicks
+    through, which helpers per ticket would scatter."""
     support, warehouse, accountant = (staff[r] for r in Role.ALL)
     anna = Customer.objects.get(email="anna@example.nl").user
 

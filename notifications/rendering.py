@@ -57,7 +57,7 @@ def email_render(email: Email) -> tuple[str, str, str]:
     with translation.override(email.language or settings.LANGUAGE_CODE):
         context = email_context(email)
         subject = render_to_string(f"emails/{email.kind}.subject.txt", context)
-        text = render_to_string(f"emails/{email.kind}.txt", context)
+        text: str = render_to_string(f"emails/{email.kind}.txt", context)
         html = render_to_string(f"emails/{email.kind}.html", context)
     # A header must be one line; the text part reads better without the blank runs
     # that template tags leave behind.
@@ -86,9 +86,14 @@ def email_message_build(email: Email) -> EmailMultiAlternatives:
         headers={"Message-ID": _message_id(email)},
     )
     message.attach_alternative(html, "text/html")
-    # anymail reads these; Django's own backends ignore them.
-    message.tags = [email.kind]
-    message.metadata = {"email_id": str(email.pk)}
+    # anymail reads these; Django's own backends ignore them. They are anymail's extensions,
+    # not attributes EmailMultiAlternatives declares, hence setattr.
+    anymail_extras: dict[str, object] = {
+        "tags": [email.kind],
+        "metadata": {"email_id": str(email.pk)},
+    }
+    for attribute, value in anymail_extras.items():
+        setattr(message, attribute, value)
     attachments = kind(email.kind).attachments
     if attachments is not None and email.subject is not None:
         for name, content, mimetype in attachments(email.subject):

@@ -164,7 +164,7 @@ class OrderFacts:
             dates.extend([(shipped, delivered)] * shipment.lines.get(line_id, 0))
         dates = dates[: line.quantity]
         dates.extend([(None, None)] * (line.quantity - len(dates)))
-        serials = list(line.serials[: line.quantity])
+        serials: list[str | None] = list(line.serials[: line.quantity])
         serials.extend([None] * (line.quantity - len(serials)))
         return tuple(
             UnitDelivery(serial=serial, shipped_at=shipped, delivered_at=delivered)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import overload
+
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -17,7 +20,15 @@ from orders.facts import (
 from orders.models import Order, OrderLine, Shipment
 
 
-def _day(moment):
+@overload
+def _day(moment: datetime) -> date: ...
+
+
+@overload
+def _day(moment: datetime | None) -> date | None: ...
+
+
+def _day(moment: datetime | None) -> date | None:
     """The shop's calendar day of a moment (Europe/Amsterdam), as the rules count days."""
     return timezone.localdate(moment) if moment is not None else None
 
@@ -84,11 +95,23 @@ def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -
             for line in order.lines.all()
         ),
         shipments=tuple(
-            ShipmentFacts(
-                shipped_at=_day(shipment.shipped_at),
-                delivered_at=_day(shipment.delivered_at),
-                lines={sl.line.line_id: sl.quantity for sl in shipment.lines.all()},
-            )
-            for shipment in order.shipments.all()
+            facts for facts in map(_shipment_facts, order.shipments.all()) if facts is not None
         ),
+    )
+
+
+def _shipment_facts(shipment: Shipment) -> ShipmentFacts | None:
+    """Copy a shipment, or None when it has not left yet.
+
+    The shipping time is optional in the import: a shipment delivered without one left
+    by its delivery day; one with neither time is no fact yet (its units count as
+    unshipped, as units in no shipment do).
+    """
+    left = shipment.shipped_at or shipment.delivered_at
+    if left is None:
+        return None
+    return ShipmentFacts(
+        shipped_at=_day(left),
+        delivered_at=_day(shipment.delivered_at),
+        lines={sl.line.line_id: sl.quantity for sl in shipment.lines.all()},
     )

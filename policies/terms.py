@@ -68,7 +68,7 @@ class Terms:
 
     def offered_reasons(self) -> tuple[str, ...]:
         """Reasons this policy offers at all (who may use which is the rules' job)."""
-        switches = {
+        switches: dict[str, bool] = {
             Reason.WITHDRAWAL: True,  # W10: statutory, never switched off for consumers
             Reason.ORDER_ERROR: self.offers_order_error,
             Reason.DELIVERY_ERROR: self.offers_delivery_error,

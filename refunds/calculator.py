@@ -9,10 +9,8 @@ of the items, so the statement always adds up.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.functional import lazy
@@ -20,12 +18,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.calendar import SHOP_COUNTRY
-from core.money import ZERO, allocate, format_amount, to_cents
+from core.money import ZERO, allocate, to_cents
 from core.periods import Sentence
 from orders.enums import PaymentMethod
 from orders.facts import LineFacts, OrderFacts
 from policies.reasons import Reason
 from policies.terms import Terms
+from refunds.quotes import Charge, MethodPart, Quote, QuoteError, QuoteItem
 from rma.rules import claimable_quantity, partner_restocking_applies, reason_decision
 from withdrawals.rules import withdrawal_decision
 
@@ -44,84 +43,6 @@ euros = lazy(_euros, str)
 def _plain(number: Decimal) -> str:
     """Write 20, 6 or 1.5 without trailing zeros or an exponent."""
     return format(number.normalize(), "f")
-
-
-class QuoteError(ValueError):
-    """Bad input a person can cause; `message` is the translatable sentence to show."""
-
-    def __init__(self, message: Sentence) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-@dataclass(frozen=True)
-class QuoteItem:
-    rule: str
-    description: Sentence
-    amount: Decimal  # goods and refundable delivery positive, fees and deductions negative
-    line: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "description": str(self.description),
-            "amount": format_amount(self.amount),
-            "line": self.line,
-        }
-
-
-@dataclass(frozen=True)
-class MethodPart:
-    method: str
-    amount: Decimal
-
-    def as_dict(self) -> dict[str, str]:
-        return {"method": self.method, "amount": format_amount(self.amount)}
-
-
-@dataclass(frozen=True)
-class Charge:
-    """F5: what the customer owes (an investigation), never a negative refund."""
-
-    rule: str
-    description: Sentence
-    amount: Decimal
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "rule": self.rule,
-            "description": str(self.description),
-            "amount": format_amount(self.amount),
-        }
-
-
-@dataclass(frozen=True)
-class Quote:
-    order: str
-    reason: str
-    items: tuple[QuoteItem, ...]
-    methods: tuple[MethodPart, ...]  # F6: how the total is paid back; sums to total
-    charges: tuple[Charge, ...] = ()
-    store_credit_valid_months: int | None = None  # F7 / P1, when part is paid as store credit
-
-    @property
-    def total(self) -> Decimal:
-        return sum((item.amount for item in self.items), ZERO)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return Appendix B's refund-quote shape, amounts as two-decimal strings."""
-        return {
-            "order": self.order,
-            "reason": self.reason,
-            "items": [item.as_dict() for item in self.items],
-            "total": format_amount(self.total),
-            "methods": [part.as_dict() for part in self.methods],
-            "charges": [charge.as_dict() for charge in self.charges],
-            "store_credit_valid_months": self.store_credit_valid_months,
-        }
 
 
 def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
@@ -342,20 +263,7 @@ def _fee_items(
     """
     if reason != Reason.ORDER_ERROR:
         return []
-    fees: list[tuple[str, Decimal, Sentence]] = []
-    if terms.transaction_fee_percent:
-        template = (
-            _("{percent}% transaction fee: you changed your mind")
-            if changed_mind
-            else _("{percent}% transaction fee: wrong item or order details")
-        )
-        fees.append(("F2", terms.transaction_fee_percent, template))
-    if p1:
-        fees.append(
-            ("P1", terms.partner_restocking_percent, _("{percent}% partner restocking fee"))
-        )
-    elif terms.order_error_restocking_percent:
-        fees.append(("F3", terms.order_error_restocking_percent, _("{percent}% restocking fee")))
+    fees = _fees(terms, p1=p1, changed_mind=changed_mind)
     if not fees:
         return []
     if order.customer.is_consumer and all(
@@ -382,6 +290,25 @@ def _fee_items(
         )
         for rule, percent, template in fees
     ]
+
+
+def _fees(terms: Terms, *, p1: bool, changed_mind: bool) -> list[tuple[str, Decimal, Sentence]]:
+    """The order error's fees the policy charges: (rule id, percent, wording)."""
+    fees: list[tuple[str, Decimal, Sentence]] = []
+    if terms.transaction_fee_percent:
+        template = (
+            _("{percent}% transaction fee: you changed your mind")
+            if changed_mind
+            else _("{percent}% transaction fee: wrong item or order details")
+        )
+        fees.append(("F2", terms.transaction_fee_percent, template))
+    if p1:
+        fees.append(
+            ("P1", terms.partner_restocking_percent, _("{percent}% partner restocking fee"))
+        )
+    elif terms.order_error_restocking_percent:
+        fees.append(("F3", terms.order_error_restocking_percent, _("{percent}% restocking fee")))
+    return fees
 
 
 def _methods(

@@ -26,8 +26,10 @@ from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
 from policies.reasons import Reason
 from policies.terms import Terms
-from refunds.calculator import QuoteError, quote
-from rma.rules import Cover, LineEligibility, line_eligibility
+from refunds.calculator import quote
+from refunds.quotes import QuoteError
+from rma.guarantees import Cover
+from rma.rules import LineEligibility, line_eligibility
 from withdrawals.rules import WithdrawalDecision
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
@@ -25,6 +26,13 @@ from policies.models import ReturnPolicy
 from refunds.deadlines import credit_valid_until
 from refunds.models import EntryKind, StoreCreditEntry
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from accounts.models import User
+    from orders.models import Order
+    from rma.models import Ticket
+
 
 class StoreCreditError(Exception):
     """A refused store-credit action, with a message the person can read."""
@@ -38,10 +46,19 @@ NOT_ENOUGH_CREDIT = gettext_noop(
 )
 NOT_ALLOWED = gettext_noop("You are not allowed to change store credit.")
 
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 
 
-def with_remaining(grants: QuerySet) -> QuerySet:
+if TYPE_CHECKING:
+
+    class _Remaining(TypedDict):
+        remaining: Decimal
+
+    # A grant as `with_remaining` returns it: with what is left of it as `remaining`.
+    Grant = WithAnnotations[StoreCreditEntry, _Remaining]
+
+
+def with_remaining(grants: QuerySet[StoreCreditEntry]) -> QuerySet[Grant]:
     """Annotate each grant with `remaining`: its amount less every debit drawn from it."""
     debits = (
         StoreCreditEntry.objects.filter(grant=OuterRef("pk"))
@@ -55,7 +72,7 @@ def with_remaining(grants: QuerySet) -> QuerySet:
     )
 
 
-def open_grants(customer_id: int, *, on: date) -> QuerySet:
+def open_grants(customer_id: int, *, on: date) -> QuerySet[Grant]:
     """The customer's grants usable on `on`, the first to lapse first, with `remaining`."""
     return with_remaining(
         StoreCreditEntry.objects.filter(
@@ -88,7 +105,7 @@ def _amount(amount: Decimal) -> Decimal:
     return amount
 
 
-def _check_staff(by, reason: str) -> None:
+def _check_staff(by: User | None, reason: str) -> None:
     if by is not None and not by.has_perm("refunds.add_storecreditentry"):
         raise StoreCreditError(_(NOT_ALLOWED))
     if not reason.strip():
@@ -105,9 +122,9 @@ def store_credit_grant(
     *,
     customer: Customer,
     amount: Decimal,
-    by,
+    by: User | None,
     reason: str = "",
-    ticket=None,
+    ticket: Ticket | None = None,
     policy: ReturnPolicy | None = None,
     valid_months: int | None = None,
     on: date | None = None,
@@ -139,12 +156,19 @@ def store_credit_grant(
 
 @dataclass(frozen=True)
 class _Draw:
-    grant: StoreCreditEntry
+    grant: Grant
     amount: Decimal
 
 
 def _debit(
-    *, customer: Customer, amount: Decimal, kind: str, on: date, by, reason: str = "", order=None
+    *,
+    customer: Customer,
+    amount: Decimal,
+    kind: str,
+    on: date,
+    by: User | None,
+    reason: str = "",
+    order: Order | None = None,
 ) -> list[StoreCreditEntry]:
     """Draw `amount` from the customer's valid grants, the first to lapse first."""
     ledger_lock(customer.pk)
@@ -185,7 +209,12 @@ def _debit(
 
 @transaction.atomic
 def store_credit_use(
-    *, customer: Customer, amount: Decimal, order=None, by=None, on: date | None = None
+    *,
+    customer: Customer,
+    amount: Decimal,
+    order: Order | None = None,
+    by: User | None = None,
+    on: date | None = None,
 ) -> list[StoreCreditEntry]:
     """Spend store credit on an order (article 14.6: deducted at checkout)."""
     return _debit(
@@ -200,7 +229,7 @@ def store_credit_use(
 
 @transaction.atomic
 def store_credit_withdraw(
-    *, customer: Customer, amount: Decimal, by, reason: str, on: date | None = None
+    *, customer: Customer, amount: Decimal, by: User | None, reason: str, on: date | None = None
 ) -> list[StoreCreditEntry]:
     """Take store credit back, with a reason (article 14.6, 14.23)."""
     amount = _amount(amount)
@@ -224,7 +253,10 @@ def store_credit_write_off(*, grant: StoreCreditEntry, on: date) -> StoreCreditE
     """
     ledger_lock(grant.customer_id)
     current = with_remaining(StoreCreditEntry.objects.filter(pk=grant.pk)).get()
-    if current.closed_on is not None or current.valid_until >= on:
+    if current.closed_on is not None:
+        return None
+    assert current.valid_until is not None  # every grant has one (store_credit_grant_shape)
+    if current.valid_until >= on:
         return None
     entry = None
     if current.remaining > 0:

@@ -30,6 +30,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -106,7 +107,7 @@ class LabelContent:
     vendor_rma_number: str = ""
 
     @property
-    def reason_label(self) -> str:
+    def reason_label(self) -> str | Promise:  # lazy: rendered in the label's language
         return Reason(self.reason).label
 
     @property

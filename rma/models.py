@@ -6,6 +6,8 @@ transition log, e-mails and PDFs live in `rma/services.py`, the only caller.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,8 +22,16 @@ from policies.reasons import Reason
 from rma.routes import needs_vendor_ticket
 from rma.states import OPEN_STATES, Resolution, State, holds_quantities
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-def _is_own_ticket_or_may_cancel(ticket: Ticket, user) -> bool:
+    from django.contrib.auth.models import AnonymousUser
+    from django_fsm import Transition
+
+    from accounts.models import User
+
+
+def _is_own_ticket_or_may_cancel(ticket: Ticket, user: User | AnonymousUser) -> bool:
     return user.has_perm("rma.cancel_ticket") or (
         user.is_authenticated and ticket.order.customer.user_id == user.pk
     )
@@ -133,7 +143,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         source=State.REQUESTED,
         target=State.AUTHORIZED,
         permission="rma.authorize_ticket",
-        conditions=[_has_lines, _vendor_validated],
+        # django-fsm-2 types conditions as taking any Model; ours take a Ticket.
+        conditions=[_has_lines, _vendor_validated],  # type: ignore[list-item]
     )
     def authorize(self) -> None:
         pass
@@ -143,7 +154,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         source=State.REQUESTED,
         target=State.REJECTED,
         permission="rma.reject_ticket",
-        conditions=[_has_rejection_reason],
+        conditions=[_has_rejection_reason],  # type: ignore[list-item]  # takes a Ticket
     )
     def reject(self) -> None:
         pass
@@ -152,7 +163,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[State.REQUESTED, State.AUTHORIZED],
         target=State.CANCELLED,
-        permission=_is_own_ticket_or_may_cancel,
+        # django-fsm-2 types a permission callable as taking any Model; this takes a Ticket.
+        permission=_is_own_ticket_or_may_cancel,  # type: ignore[arg-type]
     )
     def cancel(self) -> None:
         pass
@@ -189,10 +201,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         source=State.DIAGNOSED,
         target=State.RESOLVED,
         permission="rma.resolve_ticket",
-        conditions=[_has_resolution],
+        conditions=[_has_resolution],  # type: ignore[list-item]  # takes a Ticket
     )
     def resolve(self) -> None:
         pass
+
+    if TYPE_CHECKING:
+        # Added by the FSMField `state` when the class is prepared.
+        def get_all_state_transitions(self) -> Iterator[Transition]: ...
 
     for _method in (authorize, reject, cancel, expire, receive, diagnose, resolve):
         _method.alters_data = True  # templates must not be able to call them

@@ -20,9 +20,11 @@ from core.periods import Sentence, add_months, long_date
 from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
 from policies.reasons import Reason
 from policies.terms import Terms
+from rma.guarantees import Cover, delivered_on, legal_guarantee, warranty
 from withdrawals.rules import WithdrawalDecision, withdrawal_decision
 
-RULE = {
+# Keyed by the reasons (str enums), looked up with the plain strings tickets store.
+RULE: dict[str, str] = {
     Reason.WITHDRAWAL: "R1",
     Reason.ORDER_ERROR: "R2",
     Reason.DELIVERY_ERROR: "R3",
@@ -31,7 +33,7 @@ RULE = {
     Reason.DAMAGED_IN_TRANSIT: "R6",
 }
 
-LABEL = {
+LABEL: dict[str, Sentence] = {
     Reason.WITHDRAWAL: _("withdrawal"),
     Reason.ORDER_ERROR: _("an order error"),
     Reason.DELIVERY_ERROR: _("a delivery error"),
@@ -46,19 +48,6 @@ HELD_ELSEWHERE = _("Every unit of this item is already part of another open retu
 # bought there anyway keeps only what the law gives: withdrawal (W10), the legal guarantee
 # (R14) for defects, and the shop's own delivery mistakes. Its trade extras stay closed.
 TRADE_ONLY = frozenset({Reason.ORDER_ERROR, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT})
-
-
-@dataclass(frozen=True)
-class Cover:
-    """A warranty or legal guarantee: runs until `until`, inclusive; None if it never began."""
-
-    until: date | None
-    active: bool
-
-    @classmethod
-    def from_until(cls, until: date | None, on: date) -> Cover:
-        # A cover ending today still covers today; one that ended yesterday does not.
-        return cls(until=until, active=until is not None and on <= until)
 
 
 @dataclass(frozen=True)
@@ -108,43 +97,21 @@ def claimable_quantity(order: OrderFacts, line: LineFacts, reason: str, on: date
     return max(0, count - line.held_by_other_tickets)
 
 
-def delivered_on(
-    order: OrderFacts, line: LineFacts, on: date, serial: str | None = None
-) -> date | None:
-    """Return the delivery day the windows count from: the unit's (V4), else the line's last."""
-    units = order.units(line.id, on)
-    if serial is not None:
-        units = tuple(u for u in units if u.serial == serial)
-        if not units:
-            raise KeyError(serial)
-    return max((u.delivered_at for u in units if u.delivered_at is not None), default=None)
-
-
-def warranty(order: OrderFacts, line: LineFacts, on: date, serial: str | None = None) -> Cover:
-    """V4: the vendor's (or product's) warranty months from the unit's delivery."""
-    delivered = delivered_on(order, line, on, serial)
-    if delivered is None:
-        return Cover(until=None, active=False)
-    return Cover.from_until(add_months(delivered, line.warranty_period_months), on)
-
-
-def legal_guarantee(
-    order: OrderFacts, line: LineFacts, terms: Terms, on: date, serial: str | None = None
-) -> Cover:
-    """R14: a consumer's statutory conformity guarantee against the shop, from delivery."""
-    delivered = delivered_on(order, line, on, serial)
-    if delivered is None or not order.customer.is_consumer:
-        return Cover(until=None, active=False)
-    return Cover.from_until(add_months(delivered, terms.legal_guarantee_months), on)
-
-
 def partner_restocking_applies(order: OrderFacts, terms: Terms) -> bool:
     """P1: a partner's order error is restocking under the partner terms, if the shop has them."""
     return terms.partner_restocking and order.customer.is_partner
 
 
-def _allow(reason: str, rules: tuple[str, ...], sentence: Sentence, **kw) -> ReasonDecision:
-    return ReasonDecision(reason=reason, allowed=True, rules=rules, sentence=sentence, **kw)
+def _allow(
+    reason: str,
+    rules: tuple[str, ...],
+    sentence: Sentence,
+    *,
+    conditions: tuple[str, ...] = (),
+) -> ReasonDecision:
+    return ReasonDecision(
+        reason=reason, allowed=True, rules=rules, sentence=sentence, conditions=conditions
+    )
 
 
 def _refuse(reason: str, rules: tuple[str, ...], sentence: Sentence) -> ReasonDecision:
@@ -202,7 +169,6 @@ def reason_decision(
     """Decide whether `line` (or one unit of it, by `serial`) can be returned for `reason`."""
     if reason not in RULE:
         raise ValueError(f"unknown reason {reason!r}")
-    rule = RULE[reason]
     if reason == Reason.WITHDRAWAL:
         # W10: statutory, whatever the policy; R11 cannot narrow it either.
         decision = withdrawal_decision(order, line, on=on, terms=terms, country=country)
@@ -215,7 +181,18 @@ def reason_decision(
             sentence=decision.sentence,
             conditions=decision.conditions,
         )
+    refused = _closed_to(order, line, reason, terms=terms, on=on)
+    if refused is not None:
+        return refused
+    return _window(order, line, reason, terms=terms, on=on, serial=serial)
 
+
+def _closed_to(
+    order: OrderFacts, line: LineFacts, reason: str, *, terms: Terms, on: date
+) -> ReasonDecision | None:
+    """Refuse `reason` for the line whatever the day: not offered, trade only, final sale
+    (R11), or every unit already held by another return; None when none of these holds."""
+    rule = RULE[reason]
     consumer = order.customer.is_consumer
     offered = reason in terms.offered_reasons() or (
         # R14: a consumer's defect claim stands whatever the policy; P1: partners restock.
@@ -243,7 +220,19 @@ def reason_decision(
             return _refuse(reason, ("R11",), final_sale)
     if claimable_quantity(order, line, reason, on) == 0 and line.held_by_other_tickets:
         return _refuse(reason, (), HELD_ELSEWHERE)
+    return None
 
+
+def _window(
+    order: OrderFacts,
+    line: LineFacts,
+    reason: str,
+    *,
+    terms: Terms,
+    on: date,
+    serial: str | None,
+) -> ReasonDecision:
+    """Decide the time window of `reason` (R2–R6), counted from the unit's delivery."""
     delivered = delivered_on(order, line, on, serial)
     if reason == Reason.ORDER_ERROR:
         return _order_error(order, line, terms=terms, on=on, delivered=delivered)
@@ -263,7 +252,7 @@ def reason_decision(
         if days <= 0:
             return _refuse(
                 reason,
-                (rule,),
+                (RULE[reason],),
                 _("There is no dead-on-arrival window for this product; report it as defective."),
             )
         return _within(

@@ -91,7 +91,7 @@ def ticket_create(
     order: Order,
     reason: str,
     lines: Sequence[LineRequest],
-    by,
+    by: User,
     policy: ReturnPolicy | None = None,
     note: str = "",
     factory_reset_confirmed: bool = False,
@@ -102,33 +102,7 @@ def ticket_create(
         raise TicketError(_(NO_LINES))
     if reason not in Reason.values:
         raise TicketError(_("Unknown reason {reason}.").format(reason=reason))
-    ids = [request.line_id for request in lines]
-    for line_id in ids:
-        if ids.count(line_id) > 1:
-            raise TicketError(_(DUPLICATE_LINE).format(line=line_id))
-    # Lock the order lines (in a fixed order, so two requests never deadlock) so the
-    # returnable quantity cannot change between the check and the update.
-    order_lines = {
-        line.line_id: line
-        for line in OrderLine.objects.select_for_update()
-        .filter(order=order, line_id__in=ids)
-        .order_by("pk")
-    }
-    for request in lines:
-        line = order_lines.get(request.line_id)
-        if line is None:
-            raise TicketError(_(LINE_NOT_IN_ORDER).format(line=request.line_id, order=order))
-        if request.quantity < 1:
-            raise TicketError(_(QUANTITY_NOT_POSITIVE).format(line=request.line_id))
-        if request.quantity > line.returnable_quantity:
-            raise TicketError(
-                _(QUANTITY_TOO_HIGH).format(
-                    line=request.line_id,
-                    available=line.returnable_quantity,
-                    quantity=request.quantity,
-                )
-            )
-
+    order_lines = _locked_order_lines(order, lines)
     policy = policy or ReturnPolicy.default()
     today = timezone.localdate()
     _check_eligibility(order, reason, lines, policy=policy, on=today)
@@ -169,12 +143,44 @@ def ticket_create(
     return ticket
 
 
+def _locked_order_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str, OrderLine]:
+    """Lock the requested lines of `order` and check each request against what is still
+    returnable; refuse a line named twice, one not in the order or a bad quantity."""
+    ids = [request.line_id for request in lines]
+    for line_id in ids:
+        if ids.count(line_id) > 1:
+            raise TicketError(_(DUPLICATE_LINE).format(line=line_id))
+    # Lock the order lines (in a fixed order, so two requests never deadlock) so the
+    # returnable quantity cannot change between the check and the update.
+    order_lines = {
+        line.line_id: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(order=order, line_id__in=ids)
+        .order_by("pk")
+    }
+    for request in lines:
+        line = order_lines.get(request.line_id)
+        if line is None:
+            raise TicketError(_(LINE_NOT_IN_ORDER).format(line=request.line_id, order=order))
+        if request.quantity < 1:
+            raise TicketError(_(QUANTITY_NOT_POSITIVE).format(line=request.line_id))
+        if request.quantity > line.returnable_quantity:
+            raise TicketError(
+                _(QUANTITY_TOO_HIGH).format(
+                    line=request.line_id,
+                    available=line.returnable_quantity,
+                    quantity=request.quantity,
+                )
+            )
+    return order_lines
+
+
 # Conditions that check what the person types with the button (a reason, a resolution),
 # not the ticket's data: the button is offered and the input is asked for.
 _INPUT_CONDITIONS = {"_has_rejection_reason", "_has_resolution"}
 
 
-def ticket_transitions_for(ticket: Ticket, user) -> list[str]:
+def ticket_transitions_for(ticket: Ticket, user: User) -> list[str]:
     """Name the transitions `user` may make on `ticket` now (the buttons staff see)."""
     names = []
     for transition in ticket.get_all_state_transitions():
@@ -186,7 +192,7 @@ def ticket_transitions_for(ticket: Ticket, user) -> list[str]:
 
 
 def _check_eligibility(
-    order: Order, reason: str, lines: Sequence[LineRequest], *, policy: ReturnPolicy, on
+    order: Order, reason: str, lines: Sequence[LineRequest], *, policy: ReturnPolicy, on: date
 ) -> None:
     """Refuse lines the policy does not let the customer return for `reason` today
     (R1–R6, R11, W1–W5, V4, P1), with the rules' own sentence as the message."""
@@ -211,7 +217,13 @@ def _check_eligibility(
 
 
 def _transition(
-    ticket: Ticket, *, name: str, by, note: str = "", internal: bool = False, **changes
+    ticket: Ticket,
+    *,
+    name: str,
+    by: User | None,
+    note: str = "",
+    internal: bool = False,
+    **changes: str,
 ) -> Ticket:
     """Apply transition `name` to a freshly locked copy of the ticket.
 
@@ -258,7 +270,7 @@ def _announce_after_commit(event: TicketEvent) -> None:
     transition (the dedupe stage is the transition's id).
     """
     # The customer's e-mail for each state a ticket enters (SPEC §7).
-    kinds = {
+    kinds: dict[str, str] = {
         State.REQUESTED: "ticket_requested",
         State.AUTHORIZED: "ticket_authorized",  # with the return label (R7)
         State.REJECTED: "ticket_rejected",
@@ -270,7 +282,7 @@ def _announce_after_commit(event: TicketEvent) -> None:
     }
     ticket = event.ticket
     if event.to_state == State.REQUESTED and ticket.reason == Reason.WITHDRAWAL:
-        kind = "withdrawal_receipt"  # W3, W4: acknowledged at once with date and time
+        kind: str | None = "withdrawal_receipt"  # W3, W4: acknowledged at once with date and time
     else:
         kind = kinds.get(event.to_state)
     if kind is None:
@@ -293,31 +305,31 @@ def _release_quantities(ticket: Ticket) -> None:
         )
 
 
-def ticket_authorize(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_authorize(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     return _transition(ticket, name="authorize", by=by, note=note)
 
 
-def ticket_reject(*, ticket: Ticket, by, reason: str) -> Ticket:
+def ticket_reject(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     return _transition(ticket, name="reject", by=by, note=reason, rejection_reason=reason.strip())
 
 
-def ticket_cancel(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_cancel(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     return _transition(ticket, name="cancel", by=by, note=note)
 
 
-def ticket_expire(*, ticket: Ticket, by=None, note: str = "") -> Ticket:
+def ticket_expire(*, ticket: Ticket, by: User | None = None, note: str = "") -> Ticket:
     return _transition(ticket, name="expire", by=by, note=note)
 
 
-def ticket_receive(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_receive(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     return _transition(ticket, name="receive", by=by, note=note)
 
 
-def ticket_diagnose(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_diagnose(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     return _transition(ticket, name="diagnose", by=by, note=note, internal=True)
 
 
-def ticket_resolve(*, ticket: Ticket, by, resolution: str, note: str = "") -> Ticket:
+def ticket_resolve(*, ticket: Ticket, by: User, resolution: str, note: str = "") -> Ticket:
     return _transition(ticket, name="resolve", by=by, note=note, resolution=resolution)
 
 

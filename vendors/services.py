@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
 from core import fsm
 from policies.reasons import goes_to_vendor
 from rma.models import TicketLine
@@ -56,7 +57,7 @@ NOT_PERMITTED = {
 def vendor_case_open(
     *,
     ticket_line: TicketLine,
-    by,
+    by: User | None,
     serial: str = "",
     mac_address: str = "",
     firmware_version: str = "",
@@ -111,7 +112,7 @@ def vendor_case_open(
     return case
 
 
-def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> VendorCase:
+def _transition(case: VendorCase, *, name: str, by: User, stamp: str, **changes: str) -> VendorCase:
     """Apply transition `name` to a freshly locked copy of the case and stamp its time."""
     with transaction.atomic():
         locked = VendorCase.objects.select_for_update().get(pk=case.pk)
@@ -132,13 +133,13 @@ def _transition(case: VendorCase, *, name: str, by, stamp: str, **changes) -> Ve
     return locked
 
 
-def vendor_case_send(*, case: VendorCase, by) -> VendorCase:
+def vendor_case_send(*, case: VendorCase, by: User) -> VendorCase:
     """The unit left for the vendor (V1: in a vendor shipment)."""
     return _transition(case, name="send", by=by, stamp="sent_at")
 
 
 def vendor_case_decide(
-    *, case: VendorCase, by, decision: str, vendor_rma_number: str = ""
+    *, case: VendorCase, by: User, decision: str, vendor_rma_number: str = ""
 ) -> VendorCase:
     """Record the vendor's decision on the unit (R13), and its RMA number if it gave one."""
     changes = {"decision": decision if decision in Decision.values else ""}
@@ -147,6 +148,6 @@ def vendor_case_decide(
     return _transition(case, name="decide", by=by, stamp="decided_at", **changes)
 
 
-def vendor_case_close(*, case: VendorCase, by) -> VendorCase:
+def vendor_case_close(*, case: VendorCase, by: User) -> VendorCase:
     """The decision was carried out (unit back to the customer, credit booked)."""
     return _transition(case, name="close", by=by, stamp="closed_at")

@@ -95,9 +95,14 @@ def withdrawal_decision(
             refusing.append("W1")
         if exclusion is not None:
             refusing.append("W5")
-        sentence = exclusion or format_lazy(
-            _("The withdrawal period ended on {day}."), day=long_date(last_day)
-        )
+        if exclusion is not None:
+            sentence = exclusion
+        else:
+            # Refused for W1 alone: the period has expired, so it has a last day.
+            assert last_day is not None
+            sentence = format_lazy(
+                _("The withdrawal period ended on {day}."), day=long_date(last_day)
+            )
         return WithdrawalDecision(
             allowed=False, last_day=last_day, rules=tuple(refusing), sentence=sentence
         )

@@ -318,44 +318,17 @@ class _Writer:
             )
 
     def _update_children(self, stored: _Stored, data: OrderData, products: dict) -> bool:
+        """Bring the order's lines, shipments, discounts and payments to `data`; True when
+        anything changed. Refuses (nothing written) what would undo a held return."""
         order, existing = stored.order, stored.lines
         delivered = data.delivered()
-        wanted_ids = {line.line_id for line in data.lines}
-        for line in data.lines:
-            old = existing.get(line.line_id)
-            if old is not None and old.held_quantity > delivered[line.line_id]:
-                raise _OrderRefused(
-                    f"lines[{data.lines.index(line)}]",
-                    _(BELOW_HELD).format(
-                        line=line.line_id,
-                        delivered=delivered[line.line_id],
-                        held=old.held_quantity,
-                    ),
-                )
-        vanished = [line for line_id, line in existing.items() if line_id not in wanted_ids]
-        vanished_rows = OrderLine.objects.filter(pk__in=[line.pk for line in vanished])
-        if vanished:
-            on_ticket = (
-                vanished_rows.filter(ticket_lines__isnull=False)
-                .values_list("line_id", "ticket_lines__ticket__number")
-                .order_by("pk")
-                .first()
-            )
-            if on_ticket:
-                raise _OrderRefused(
-                    "lines", _(LINE_ON_TICKET).format(line=on_ticket[0], ticket=on_ticket[1])
-                )
-
-        old_discounts, old_payments = stored.discounts, stored.payments
-        old_shipments = stored.shipments
-        new_discounts = Counter(data.discounts)
-        new_payments = Counter(data.payments)
+        vanished = self._vanishing_lines(stored, data, delivered)
         new_shipments = Counter(data.shipments)
-        shipments_changed = old_shipments != new_shipments
+        shipments_changed = stored.shipments != new_shipments
         if shipments_changed:
             order.shipments.all().delete()
         if vanished:
-            vanished_rows.delete()
+            OrderLine.objects.filter(pk__in=[line.pk for line in vanished]).delete()
 
         to_update, to_create, fields = [], [], set()
         for line in data.lines:
@@ -372,8 +345,8 @@ class _Writer:
             OrderLine.objects.bulk_update(to_update, sorted(fields))
         OrderLine.objects.bulk_create(to_create)
 
-        discounts_changed = old_discounts != new_discounts
-        payments_changed = old_payments != new_payments
+        discounts_changed = stored.discounts != Counter(data.discounts)
+        payments_changed = stored.payments != Counter(data.payments)
         if discounts_changed:
             order.discounts.all().delete()
         if payments_changed:
@@ -395,3 +368,35 @@ class _Writer:
             or payments_changed
             or shipments_changed
         )
+
+    @staticmethod
+    def _vanishing_lines(stored: _Stored, data: OrderData, delivered: dict) -> list[OrderLine]:
+        """The stored lines `data` no longer has; refuse when a line would drop below what
+        tickets hold, or a line on a ticket would vanish."""
+        existing = stored.lines
+        for line in data.lines:
+            old = existing.get(line.line_id)
+            if old is not None and old.held_quantity > delivered[line.line_id]:
+                raise _OrderRefused(
+                    f"lines[{data.lines.index(line)}]",
+                    _(BELOW_HELD).format(
+                        line=line.line_id,
+                        delivered=delivered[line.line_id],
+                        held=old.held_quantity,
+                    ),
+                )
+        wanted_ids = {line.line_id for line in data.lines}
+        vanished = [line for line_id, line in existing.items() if line_id not in wanted_ids]
+        if vanished:
+            on_ticket = (
+                OrderLine.objects.filter(pk__in=[line.pk for line in vanished])
+                .filter(ticket_lines__isnull=False)
+                .values_list("line_id", "ticket_lines__ticket__number")
+                .order_by("pk")
+                .first()
+            )
+            if on_ticket:
+                raise _OrderRefused(
+                    "lines", _(LINE_ON_TICKET).format(line=on_ticket[0], ticket=on_ticket[1])
+                )
+        return vanished
