@@ -1,15 +1,14 @@
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import AMSTERDAM, CustomerFactory, UserFactory, staff_member
 
 # The factories' orders were placed in October 2026; the rules count from them. Every test
 # runs on a fixed day soon after (the clock still ticks), so no test changes its verdict
 # as the calendar moves on. Tests that need another day travel there themselves.
-TEST_DAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+TEST_DAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMSTERDAM)
 
 
 @pytest.fixture(autouse=True)
@@ -40,25 +39,73 @@ def return_policies(request):
         ReturnPolicy.ensure_presets()
 
 
+# One persona per role: a test that needs "a member of" a role asks for its fixture. Tests
+# make their own users only when they need two members of one role, an inactive one, or
+# an attribute of their own (tests/factories.py).
+
+
 @pytest.fixture
 def support(db):
-    return UserFactory(email="sam.support@webstore4.example", role="support")
+    """Sam, of customer support: authorizes, diagnoses and resolves tickets."""
+    return staff_member("support")
 
 
 @pytest.fixture
 def warehouse(db):
-    return UserFactory(email="wim.warehouse@webstore4.example", role="warehouse")
+    """Wim, of the warehouse: receives the parcels."""
+    return staff_member("warehouse")
 
 
 @pytest.fixture
 def accountant(db):
-    return UserFactory(email="ada.accountant@webstore4.example", role="accountant")
+    """Ada, the accountant: refunds and keeps the store credit ledger."""
+    return staff_member("accountant")
+
+
+@pytest.fixture
+def admin(db):
+    """A superuser, who may do everything in the back office."""
+    return UserFactory(email="root@webstore4.example", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
 def anna(db):
     """A consumer with an account."""
     return CustomerFactory(email="anna@example.nl", name="Anna de Vries")
+
+
+@pytest.fixture
+def bram(db):
+    """A consumer who reads English."""
+    return CustomerFactory(email="bram@example.com", name="Bram Smit", language="en")
+
+
+@pytest.fixture
+def eve(db):
+    """A consumer in Ireland who reads English."""
+    return CustomerFactory(email="eve@example.com", name="Eve Evans", language="en", country="IE")
+
+
+@pytest.fixture
+def jansen(db):
+    """A business customer that is no partner: no withdrawal, no legal guarantee."""
+    return CustomerFactory(
+        email="inkoop@jansen-installatie.example",
+        name="Piet Jansen",
+        business=True,
+        company="Jansen Installatietechniek BV",
+    )
+
+
+@pytest.fixture
+def netpartners(db):
+    """A business partner, on partner terms (P1 restocking)."""
+    return CustomerFactory(
+        email="inkoop@netpartners.example",
+        name="Noor Bakker",
+        partner_=True,
+        company="NetPartners BV",
+    )
 
 
 @pytest.fixture

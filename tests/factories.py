@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
 from django.contrib.auth.models import Group
@@ -18,7 +19,9 @@ from orders.models import (
     Vendor,
 )
 
-AMSTERDAM = dt.timezone(dt.timedelta(hours=2))
+# The shop's timezone: test moments are wall-clock times there (+02:00 until the switch to
+# winter time on Sunday 25 October 2026, +01:00 after).
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -38,6 +41,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.is_staff = True
             self.save(update_fields=["is_staff"])
             self.groups.add(Group.objects.get(name=extracted))
+
+
+# The shop's staff: one persona per role (the fixtures of the same name in tests/conftest.py).
+STAFF = {
+    "support": "sam.support@webstore4.example",
+    "warehouse": "wim.warehouse@webstore4.example",
+    "accountant": "ada.accountant@webstore4.example",
+}
+
+
+def staff_member(role: str) -> User:
+    """The persona in `role`: Sam (support), Wim (warehouse) or Ada (accountant)."""
+    return UserFactory(email=STAFF[role], role=role)
 
 
 class VendorFactory(factory.django.DjangoModelFactory):

@@ -16,6 +16,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash passwords as the site does (not fast, as tests/conftest.py does): staff log in
+    through the real login form here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def browser():
     # Playwright's sync API runs an event loop; Django must still allow its ORM here,

@@ -1,15 +1,17 @@
 """Staff in a real Chromium: log in, find a ticket, move it with the buttons, get the label."""
 
+import datetime as dt
+
 import pytest
 import time_machine
 from pypdf import PdfReader
 
 from rma.states import State
-from tests.factories import UserFactory
+from tests.factories import AMSTERDAM
 from tests.rma.lifecycle import ticket_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-IN_OCTOBER = time_machine.travel("2026-10-05 12:00 +02:00", tick=True)
+IN_OCTOBER = time_machine.travel(dt.datetime(2026, 10, 5, 12, 0, tzinfo=AMSTERDAM), tick=True)
 
 
 def log_in(page, live_server, email: str) -> None:
@@ -20,16 +22,13 @@ def log_in(page, live_server, email: str) -> None:
 
 
 def test_support_authorizes_a_request_and_the_warehouse_receives_it(
-    page, live_server, settings, tmp_path, anna
+    page, live_server, settings, tmp_path, anna, support, warehouse
 ):
     settings.MEDIA_ROOT = tmp_path
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    UserFactory(email="sam@webstore4.example", role="support")
-    UserFactory(email="wim@webstore4.example", role="warehouse")
     with IN_OCTOBER:
         ticket = ticket_in(State.REQUESTED, customer=anna)
 
-    log_in(page, live_server, "sam@webstore4.example")
+    log_in(page, live_server, support.email)
     page.goto(f"{live_server.url}/admin/rma/ticket/?q=anna@example.nl")
     page.click(f"text={ticket.number}")
     page.locator(".retour-transitions button").first.wait_for()
@@ -54,7 +53,7 @@ def test_support_authorizes_a_request_and_the_warehouse_receives_it(
     assert ticket.number in label.pages[0].extract_text()
 
     page.context.clear_cookies()
-    log_in(page, live_server, "wim@webstore4.example")
+    log_in(page, live_server, warehouse.email)
     page.goto(f"{live_server.url}/admin/rma/ticket/{ticket.pk}/change/")
     page.click(".retour-transitions button:has-text('Receive parcel')")
 

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from rma.states import State
 from tests.browser.test_back_office import log_in
-from tests.factories import UserFactory
 from tests.vendors.cases import ticket_line, vendor
 from vendors.models import CaseState, VendorCase
 
@@ -16,14 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_support_opens_a_vendor_case_chases_it_and_records_the_decision(
-    page, live_server, settings, tmp_path
+    page, live_server, tmp_path, support
 ):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    UserFactory(email="sam@webstore4.example", role="support")
     hikvision = vendor("Hikvision", usual_decision_days=21)
     line = ticket_line(of=hikvision, state=State.RECEIVED, serials=("HKNVR0001",))
 
-    log_in(page, live_server, "sam@webstore4.example")
+    log_in(page, live_server, support.email)
     page.goto(f"{live_server.url}/admin/rma/ticket/{line.ticket_id}/change/")
     page.get_by_label("Serial number").fill("HKNVR0001")
     page.get_by_label("Firmware version").fill("V4.62")

@@ -20,7 +20,7 @@ from notifications.services import (
 from rma import services as rma_services
 from rma.emails import TICKET_KINDS, ticket_email_queue
 from rma.states import Resolution
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import UserFactory
 from tests.notifications.conftest import submit
 from vendors.chasing import KIND as VENDOR_CASE_OVERDUE
 
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.usefixtures("default_policy")
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def bram(db):
-    """An English-speaking consumer."""
-    return CustomerFactory(email="bram@example.com", name="Bram Smith", language="en")
 
 
 def test_queueing_the_same_dedupe_key_twice_creates_one_row(anna):
@@ -80,9 +74,9 @@ def test_a_withdrawal_queues_the_receipt_with_the_time_of_notice(anna):
     assert abs(stored - at) < dt.timedelta(milliseconds=1)  # JSON keeps milliseconds
 
 
-def test_every_transition_queues_one_customer_email_without_internal_notes(anna):
-    support = UserFactory(email="s@webstore4.example", role="support")
-    warehouse = UserFactory(email="w@webstore4.example", role="warehouse")
+def test_every_transition_queues_one_customer_email_without_internal_notes(
+    anna, support, warehouse
+):
     ticket = submit(anna)
     ticket = rma_services.ticket_authorize(ticket=ticket, by=support, note="Send it soon")
     ticket = rma_services.ticket_receive(ticket=ticket, by=warehouse)
@@ -118,10 +112,8 @@ def test_ticket_email_queue_is_once_per_ticket_and_stage(anna):
     assert later is not None
 
 
-def test_staff_alerts_go_to_each_active_member_of_the_role_once(anna):
-    ada = UserFactory(email="ada@webstore4.example", role="accountant")
+def test_staff_alerts_go_to_each_active_member_of_the_role_once(anna, accountant, support):
     UserFactory(email="bob@webstore4.example", role="accountant", is_active=False)
-    UserFactory(email="sam@webstore4.example", role="support")
     ticket = submit(anna, reason="withdrawal")
 
     def alert():
@@ -135,15 +127,14 @@ def test_staff_alerts_go_to_each_active_member_of_the_role_once(anna):
 
     emails = alert()
 
-    assert [email.to for email in emails] == [ada.email]
-    assert emails[0].dedupe_key == f"staff_refund_due:{ticket.pk}:D4:{ada.pk}"
+    assert [email.to for email in emails] == [accountant.email]
+    assert emails[0].dedupe_key == f"staff_refund_due:{ticket.pk}:D4:{accountant.pk}"
     assert emails[0].subject == ticket
     assert alert() == []
 
 
 @pytest.mark.parametrize("kind", (*TICKET_KINDS, VENDOR_CASE_OVERDUE))
-def test_every_kind_renders_in_english_and_dutch_with_number_and_link(kind, anna, bram):
-    support = UserFactory(email="s@webstore4.example", role="support")
+def test_every_kind_renders_in_english_and_dutch_with_number_and_link(kind, anna, bram, support):
     rendered = {}
     for customer in (bram, anna):
         reason = "withdrawal" if kind in ("withdrawal_receipt", "staff_refund_due") else "defective"
@@ -194,10 +185,9 @@ def test_the_withdrawal_receipt_states_date_and_time_of_notice_on_a_durable_medi
     assert "14 days" in text  # W6, W7
 
 
-def test_the_authorization_email_explains_the_vendor_portal_route(bram):
+def test_the_authorization_email_explains_the_vendor_portal_route(bram, support):
     from orders.models import Vendor
 
-    support = UserFactory(email="s@webstore4.example", role="support")
     ticket = submit(bram)
     Vendor.objects.filter(pk=ticket.lines.get().order_line.product.vendor_id).update(
         route="vendor_direct",
@@ -216,8 +206,7 @@ def test_the_authorization_email_explains_the_vendor_portal_route(bram):
     assert "copy of the invoice" in text  # R9
 
 
-def test_the_authorization_email_carries_the_label_pdf(anna):
-    support = UserFactory(email="s@webstore4.example", role="support")
+def test_the_authorization_email_carries_the_label_pdf(anna, support):
     ticket = rma_services.ticket_authorize(ticket=submit(anna), by=support)
     email = Email.objects.get(ticket=ticket, kind="ticket_authorized")
 
@@ -376,11 +365,10 @@ def test_in_the_embedded_default_a_failing_send_does_not_fail_the_submission(
     assert mailoutbox == []
 
 
-def test_staff_see_the_outbox_with_bounced_recipients(client, anna):
-    admin_user = UserFactory(email="root@webstore4.example", is_staff=True, is_superuser=True)
+def test_staff_see_the_outbox_with_bounced_recipients(client, anna, admin):
     ticket = submit(anna)
     BouncedAddress.objects.create(address=anna.email, first_bounced_at=timezone.now())
-    client.force_login(admin_user)
+    client.force_login(admin)
 
     listing = client.get("/admin/notifications/email/", {"bounced": "yes", "q": ticket.number})
     detail = client.get(f"/admin/notifications/email/{Email.objects.get(ticket=ticket).pk}/change/")

@@ -1,5 +1,7 @@
 """An authorization e-mail still in the outbox when the ticket moves on is not sent."""
 
+import datetime as dt
+
 import pytest
 import time_machine
 
@@ -7,6 +9,7 @@ from notifications.models import Email, EmailStatus
 from notifications.services import email_send
 from rma import services
 from rma.states import State
+from tests.factories import AMSTERDAM
 from tests.rma.lifecycle import ticket_in
 
 
@@ -16,7 +19,7 @@ def test_an_authorization_cancelled_before_its_mail_went_out_is_not_mailed(
 ):
     settings.MEDIA_ROOT = tmp_path
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    with time_machine.travel("2026-10-05 12:00 +02:00", tick=False):
+    with time_machine.travel(dt.datetime(2026, 10, 5, 12, 0, tzinfo=AMSTERDAM), tick=False):
         ticket = ticket_in(State.AUTHORIZED, customer=anna)
         services.ticket_cancel(ticket=ticket, by=support, note="Customer changed plans.")
     from django.core import mail

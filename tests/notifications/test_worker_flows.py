@@ -21,7 +21,6 @@ from notifications.models import Email, EmailStatus
 from notifications.services import email_send, outbox_sweep
 from notifications.tasks import send_email
 from rma.services import ticket_authorize
-from tests.factories import UserFactory
 from tests.notifications.conftest import running_worker, submit, wait_until
 
 pytestmark = [
@@ -44,9 +43,8 @@ def _sent(**filters) -> bool:
 
 
 def test_an_authorization_sends_exactly_one_email_with_the_label_pdf(
-    celery_worker, mailoutbox, anna
+    celery_worker, mailoutbox, anna, support
 ):
-    support = UserFactory(email="sam@webstore4.example", role="support")
     ticket = submit(anna)
     wait_until(lambda: _sent(ticket=ticket, kind="ticket_requested"))
 

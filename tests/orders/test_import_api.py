@@ -45,9 +45,7 @@ def test_it_imports_orders_for_a_permitted_staff_member(client, importer):
     assert Order.objects.filter(number="WS-100234").exists()
 
 
-def test_it_imports_orders_for_a_superuser(client, db):
-    admin = UserFactory(email="root@webstore4.example", is_staff=True, is_superuser=True)
-
+def test_it_imports_orders_for_a_superuser(client, admin):
     response = post(client, appendix_a(), token_of(admin))
 
     assert response.status_code == 200

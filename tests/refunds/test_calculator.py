@@ -12,76 +12,25 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
-from orders.enums import CustomerType
-from orders.facts import (
-    CustomerFacts,
-    DiscountFacts,
-    Flag,
-    LineFacts,
-    OrderFacts,
-    PaymentFacts,
-    ShipmentFacts,
-    ShippingFacts,
-)
+from orders.facts import Flag
 from policies.reasons import Reason
 from policies.terms import PRESETS
 from refunds.calculator import QuoteError, discount_shares, quote
+from tests.builders import business, licence, line, nvr, order, partner, phone, shipping
 
 WEBSTORE4 = PRESETS["webstore4"]
 VOIP = PRESETS["voip-distributor"]
 LICENCE = PRESETS["licence-shop"]
 
-ANNA = CustomerFacts(type=CustomerType.CONSUMER)
-ACME = CustomerFacts(type=CustomerType.BUSINESS)
-PARTNER = CustomerFacts(type=CustomerType.BUSINESS, partner=True)
-
-DELIVERED = date(2026, 10, 3)
 IN_PERIOD = date(2026, 10, 10)
-NO_DELIVERY_COST = ShippingFacts()
 
-
-def line(line_id, unit_price, quantity=1, sku=None, **kw):
-    return LineFacts(
-        id=line_id, sku=sku or f"SKU-{line_id}", quantity=quantity, unit_price=D(unit_price), **kw
-    )
-
-
-def make_order(
-    lines,
-    *,
-    customer=ANNA,
-    discounts=(),
-    payments=None,
-    shipping=NO_DELIVERY_COST,
-    delivered=DELIVERED,
-    shipped=True,
-):
-    shipments = ()
-    goods = {ln.id: ln.quantity for ln in lines if ln.is_goods}
-    if shipped and goods:
-        shipments = (ShipmentFacts(date(2026, 10, 2), delivered, goods),)
-    paid = sum((ln.paid for ln in lines), D("0")) - sum((D(a) for a in discounts), D("0"))
-    return OrderFacts(
-        number="WS-100234",
-        customer=customer,
-        placed_at=date(2026, 10, 1),
-        invoiced_on=date(2026, 10, 1),
-        lines=tuple(lines),
-        shipping=shipping,
-        discounts=tuple(DiscountFacts(f"D{i}", D(a)) for i, a in enumerate(discounts)),
-        payments=tuple(PaymentFacts(m, D(a)) for m, a in (payments or [("ideal", paid)])),
-        shipments=shipments,
-    )
-
-
-APPENDIX_A = make_order(
-    [
-        line("1", "120.00", 2, "GS-GRP2614", flags=frozenset({Flag.HAS_LOGIN})),
-        line("2", "860.00", 1, "HK-NVR-8CH", flags=frozenset({Flag.HAS_LOGIN})),
-    ],
-    discounts=["55.00"],
-    shipping=ShippingFacts("express", D("12.95"), D("6.95")),
-    payments=[("ideal", "1057.95")],
+# Appendix A without serials or vendor DOA; its one discount is coded D0.
+APPENDIX_A = order(
+    phone(quantity=2, flags=frozenset({Flag.HAS_LOGIN})),
+    nvr(flags=frozenset({Flag.HAS_LOGIN})),
+    discounts={"D0": "55.00"},
+    shipping=shipping("express", "12.95", standard="6.95"),
+    payments={"ideal": "1057.95"},
 )
 
 
@@ -120,9 +69,9 @@ def test_the_express_surcharge_is_named_as_not_refunded():
 
 
 def test_standard_delivery_is_refunded_in_full_on_a_whole_order_withdrawal():
-    order = make_order([line("1", "50.00")], shipping=ShippingFacts("standard", D("6.95")))
+    facts = order(line("1", "50.00"), shipping=shipping("standard", "6.95"), paid_by="ideal")
 
-    q = quote(order, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert amounts(q) == [("F1", D("50.00")), ("W8", D("6.95"))]
 
@@ -154,9 +103,9 @@ def test_a_partial_order_withdrawal_does_not_refund_delivery(selection, expected
 
 def test_delivery_is_not_refunded_when_part_of_the_order_is_in_another_return():
     phones = line("1", "120.00", 2, held_by_other_tickets=1)
-    order = make_order([phones], shipping=ShippingFacts("standard", D("6.95")))
+    facts = order(phones, shipping=shipping("standard", "6.95"), paid_by="ideal")
 
-    q = quote(order, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert amounts(q) == [("F1", D("120.00")), ("W8", D("0.00"))]
 
@@ -179,9 +128,13 @@ def test_delivery_is_not_refunded_when_part_of_the_order_is_in_another_return():
 def test_order_discounts_are_allocated_to_lines_by_paid_amount_to_the_cent(
     prices, discount, shares
 ):
-    order = make_order([line(str(i), p) for i, p in enumerate(prices, 1)], discounts=[discount])
+    facts = order(
+        *[line(str(i), p) for i, p in enumerate(prices, 1)],
+        discounts={"D0": discount},
+        paid_by="ideal",
+    )
 
-    assert list(discount_shares(order).values()) == [D(s) for s in shares]
+    assert list(discount_shares(facts).values()) == [D(s) for s in shares]
 
 
 @pytest.mark.parametrize(
@@ -189,9 +142,11 @@ def test_order_discounts_are_allocated_to_lines_by_paid_amount_to_the_cent(
     [("1", D("316.66")), ("2", D("316.66")), ("3", D("316.67"))],
 )
 def test_a_withdrawn_line_is_refunded_less_its_own_discount_share(line_id, net):
-    order = make_order([line(str(i), "333.33") for i in (1, 2, 3)], discounts=["50.00"])
+    facts = order(
+        *[line(str(i), "333.33") for i in (1, 2, 3)], discounts={"D0": "50.00"}, paid_by="ideal"
+    )
 
-    q = quote(order, [(line_id, 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [(line_id, 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert q.total == net
 
@@ -205,9 +160,11 @@ def test_a_withdrawn_line_is_refunded_less_its_own_discount_share(line_id, net):
     ],
 )
 def test_a_partial_quantity_gets_its_proportional_discount_share(quantity, discount_part, total):
-    order = make_order([line("1", "100.00", 3), line("2", "50.00")], discounts=["10.00"])
+    facts = order(
+        line("1", "100.00", 3), line("2", "50.00"), discounts={"D0": "10.00"}, paid_by="ideal"
+    )
 
-    q = quote(order, [("1", quantity)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [("1", quantity)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert q.items[1].amount == discount_part
     assert q.total == total
@@ -216,18 +173,12 @@ def test_a_partial_quantity_gets_its_proportional_discount_share(quantity, disco
 # --- F2 transaction fee, F3 restocking, P1, W10 --------------------------------------
 
 
-def licence_line(activated_at=None):
-    return line(
-        "1", "199.00", sku="3CX-PRO-8", flags=frozenset({Flag.DIGITAL}), activated_at=activated_at
-    )
-
-
 @pytest.mark.parametrize(
     ("order", "selection", "on", "changed_mind", "fee", "total"),
     [
         # wrong product, noticed before shipment: 240.00 × 6%
         (
-            make_order([line("1", "120.00", 2)], customer=ACME, shipped=False),
+            order(line("1", "120.00", 2), customer=business(), shipped=None, paid_by="ideal"),
             [("1", 2)],
             date(2026, 10, 2),
             False,
@@ -236,7 +187,7 @@ def licence_line(activated_at=None):
         ),
         # wrong module, noticed before activation: 199.00 × 6% = 11.94
         (
-            make_order([licence_line()], customer=ACME),
+            order(licence(), customer=business(), paid_by="ideal"),
             [("1", 1)],
             date(2026, 10, 5),
             False,
@@ -245,7 +196,7 @@ def licence_line(activated_at=None):
         ),
         # wrong order details, one unit cancelled in time: 120.00 × 6%
         (
-            make_order([line("1", "120.00", 2)], customer=ACME, shipped=False),
+            order(line("1", "120.00", 2), customer=business(), shipped=None, paid_by="ideal"),
             [("1", 1)],
             date(2026, 10, 2),
             False,
@@ -254,7 +205,7 @@ def licence_line(activated_at=None):
         ),
         # changed their mind after delivery, within the 14-day order-error window
         (
-            make_order([line("1", "120.00", 2)], customer=ACME),
+            order(line("1", "120.00", 2), customer=business(), paid_by="ideal"),
             [("1", 2)],
             IN_PERIOD,
             True,
@@ -281,10 +232,10 @@ def test_the_licence_shop_deducts_its_6_percent_transaction_fee_in_its_four_case
 
 
 def test_the_fee_says_why_it_is_charged():
-    order = make_order([line("1", "120.00", 2)], customer=ACME)
+    facts = order(line("1", "120.00", 2), customer=business(), paid_by="ideal")
 
     q = quote(
-        order, [("1", 2)], reason=Reason.ORDER_ERROR, terms=LICENCE, on=IN_PERIOD, changed_mind=True
+        facts, [("1", 2)], reason=Reason.ORDER_ERROR, terms=LICENCE, on=IN_PERIOD, changed_mind=True
     )
 
     with translation.override("en"):
@@ -292,10 +243,10 @@ def test_the_fee_says_why_it_is_charged():
 
 
 def test_a_consumers_withdrawal_is_free_of_charge_even_when_they_changed_their_mind():
-    order = make_order([line("1", "120.00", 2)])
+    facts = order(line("1", "120.00", 2), paid_by="ideal")
 
     q = quote(
-        order, [("1", 2)], reason=Reason.WITHDRAWAL, terms=LICENCE, on=IN_PERIOD, changed_mind=True
+        facts, [("1", 2)], reason=Reason.WITHDRAWAL, terms=LICENCE, on=IN_PERIOD, changed_mind=True
     )
 
     assert amounts(q) == [("F1", D("240.00"))]  # W10: no F2
@@ -303,37 +254,35 @@ def test_a_consumers_withdrawal_is_free_of_charge_even_when_they_changed_their_m
 
 @pytest.mark.parametrize("terms", [LICENCE, VOIP], ids=["no-F2", "no-F3"])
 def test_a_consumer_who_may_still_withdraw_pays_no_order_error_fee(terms):
-    order = make_order([line("1", "120.00", 2)])
+    facts = order(line("1", "120.00", 2), paid_by="ideal")
 
-    q = quote(order, [("1", 2)], reason=Reason.ORDER_ERROR, terms=terms, on=IN_PERIOD)
+    q = quote(facts, [("1", 2)], reason=Reason.ORDER_ERROR, terms=terms, on=IN_PERIOD)
 
     assert amounts(q) == [("F1", D("240.00")), ("W10", D("0.00"))]
 
 
 def test_a_consumer_past_the_withdrawal_period_pays_the_restocking_fee():
-    # Withdrawal ended Monday 19 Oct; voip's order-error window runs to Monday 2 Nov.
-    order = make_order([line("1", "120.00", 2)])
+    # Withdrawal ended Monday 19 Oct; voip's facts-error window runs to Monday 2 Nov.
+    facts = order(line("1", "120.00", 2), paid_by="ideal")
 
-    q = quote(order, [("1", 2)], reason=Reason.ORDER_ERROR, terms=VOIP, on=date(2026, 11, 2))
+    q = quote(facts, [("1", 2)], reason=Reason.ORDER_ERROR, terms=VOIP, on=date(2026, 11, 2))
 
     assert amounts(q) == [("F1", D("240.00")), ("F3", D("-36.00"))]  # 15% of 240.00
 
 
 def test_a_business_order_error_pays_the_voip_restocking_fee():
-    order = make_order([line("1", "120.00", 2)], customer=ACME)
+    facts = order(line("1", "120.00", 2), customer=business(), paid_by="ideal")
 
-    q = quote(order, [("1", 2)], reason=Reason.ORDER_ERROR, terms=VOIP, on=IN_PERIOD)
+    q = quote(facts, [("1", 2)], reason=Reason.ORDER_ERROR, terms=VOIP, on=IN_PERIOD)
 
     assert amounts(q) == [("F1", D("240.00")), ("F3", D("-36.00"))]
     assert q.total == D("204.00")
 
 
 def test_partner_restocking_keeps_20_percent_and_pays_the_rest_as_store_credit():
-    order = make_order(
-        [line("1", "120.00", 2)], customer=PARTNER, payments=[("bank_transfer", "240.00")]
-    )
+    facts = order(line("1", "120.00", 2), customer=partner(), payments={"bank_transfer": "240.00"})
 
-    q = quote(order, [("1", 2)], reason=Reason.ORDER_ERROR, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [("1", 2)], reason=Reason.ORDER_ERROR, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert amounts(q) == [("F1", D("240.00")), ("P1", D("-48.00"))]
     assert [(m.method, m.amount) for m in q.methods] == [("store_credit", D("192.00"))]
@@ -352,9 +301,9 @@ def test_partner_restocking_keeps_20_percent_and_pays_the_rest_as_store_credit()
     ids=["R3-licence-shop", "R3-voip", "R5", "R6", "R4"],
 )
 def test_faults_of_the_shop_carrier_or_product_carry_no_fees(reason, terms, on):
-    order = make_order([line("1", "120.00", 2, vendor_doa_days=14)], customer=ACME)
+    facts = order(line("1", "120.00", 2, vendor_doa_days=14), customer=business(), paid_by="ideal")
 
-    q = quote(order, [("1", 2)], reason=reason, terms=terms, on=on, changed_mind=True)
+    q = quote(facts, [("1", 2)], reason=reason, terms=terms, on=on, changed_mind=True)
 
     assert amounts(q) == [("F1", D("240.00"))]
 
@@ -385,10 +334,10 @@ def test_a_depreciation_deduction_is_never_above_the_line_value(deduction, appli
 
 
 def test_the_transaction_fee_is_taken_on_what_is_refunded_after_deductions():
-    order = make_order([line("1", "120.00", 2)], customer=ACME)
+    facts = order(line("1", "120.00", 2), customer=business(), paid_by="ideal")
 
     q = quote(
-        order,
+        facts,
         [("1", 2)],
         reason=Reason.ORDER_ERROR,
         terms=LICENCE,
@@ -410,28 +359,28 @@ def test_the_transaction_fee_is_taken_on_what_is_refunded_after_deductions():
         # all of a 100.00 order paid 25.00 gift voucher + 75.00 iDEAL
         (
             [line("1", "100.00")],
-            [("gift_voucher", "25.00"), ("ideal", "75.00")],
+            {"gift_voucher": "25.00", "ideal": "75.00"},
             [("1", 1)],
             [("gift_voucher", D("25.00")), ("ideal", D("75.00"))],
         ),
         # 50.00 of a 150.00 order paid 50.00 voucher + 100.00 iDEAL: 16.666… + 33.333…
         (
             [line("1", "100.00"), line("2", "50.00")],
-            [("gift_voucher", "50.00"), ("ideal", "100.00")],
+            {"gift_voucher": "50.00", "ideal": "100.00"},
             [("2", 1)],
             [("gift_voucher", D("16.67")), ("ideal", D("33.33"))],
         ),
         # store credit 40.00 + card 200.00, all returned
         (
             [line("1", "120.00", 2)],
-            [("store_credit", "40.00"), ("card", "200.00")],
+            {"store_credit": "40.00", "card": "200.00"},
             [("1", 2)],
             [("store_credit", D("40.00")), ("card", D("200.00"))],
         ),
         # savings points 10.00 + PayPal 230.00, one of two phones: 120 × 10/240 = 5.00
         (
             [line("1", "120.00", 2)],
-            [("savings_points", "10.00"), ("paypal", "230.00")],
+            {"savings_points": "10.00", "paypal": "230.00"},
             [("1", 1)],
             [("savings_points", D("5.00")), ("paypal", D("115.00"))],
         ),
@@ -446,29 +395,27 @@ def test_the_transaction_fee_is_taken_on_what_is_refunded_after_deductions():
 def test_parts_paid_by_voucher_credit_or_points_are_refunded_in_the_same_form(
     lines, payments, selection, methods
 ):
-    order = make_order(lines, payments=payments)
+    facts = order(*lines, payments=payments)
 
-    q = quote(order, selection, reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, selection, reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert [(m.method, m.amount) for m in q.methods] == methods
     assert sum(m.amount for m in q.methods) == q.total
 
 
 def test_store_credit_refunds_say_how_long_the_credit_is_valid():
-    order = make_order(
-        [line("1", "120.00", 2)], payments=[("store_credit", "40.00"), ("card", "200.00")]
-    )
+    facts = order(line("1", "120.00", 2), payments={"store_credit": "40.00", "card": "200.00"})
 
-    q = quote(order, [("1", 2)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+    q = quote(facts, [("1", 2)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     assert q.store_credit_valid_months == 24
 
 
 def test_the_customer_can_choose_store_credit_where_the_policy_offers_it():
-    order = make_order([line("1", "120.00", 2)], payments=[("card", "240.00")])
+    facts = order(line("1", "120.00", 2), payments={"card": "240.00"})
 
     q = quote(
-        order,
+        facts,
         [("1", 2)],
         reason=Reason.WITHDRAWAL,
         terms=LICENCE,
@@ -495,10 +442,10 @@ def test_store_credit_by_choice_is_refused_where_the_policy_does_not_offer_it():
 
 
 def test_an_investigation_is_a_charge_and_not_a_negative_refund():
-    order = make_order([line("1", "120.00")], customer=ACME)
+    facts = order(line("1", "120.00"), customer=business(), paid_by="ideal")
 
     q = quote(
-        order,
+        facts,
         [("1", 1)],
         reason=Reason.DEFECTIVE,
         terms=WEBSTORE4,
@@ -545,20 +492,20 @@ def test_bad_input_is_refused_with_a_clear_message(selection, reason, message):
 
 
 def test_a_business_cannot_get_a_withdrawal_quote():
-    order = make_order([line("1", "120.00")], customer=ACME)
+    facts = order(line("1", "120.00"), customer=business(), paid_by="ideal")
 
     with pytest.raises(QuoteError) as refused:
-        quote(order, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+        quote(facts, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
     with translation.override("en"):
         assert str(refused.value) == "Business customers have no right of withdrawal."
 
 
 def test_units_held_by_another_ticket_cannot_be_quoted_again():
-    order = make_order([line("1", "120.00", 2, held_by_other_tickets=2)])
+    facts = order(line("1", "120.00", 2, held_by_other_tickets=2), paid_by="ideal")
 
     with pytest.raises(QuoteError):
-        quote(order, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
+        quote(facts, [("1", 1)], reason=Reason.WITHDRAWAL, terms=WEBSTORE4, on=IN_PERIOD)
 
 
 @pytest.mark.parametrize(

@@ -12,33 +12,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.money import allocate
-from orders.enums import CustomerType, PaymentMethod
-from orders.facts import (
-    CustomerFacts,
-    DiscountFacts,
-    LineFacts,
-    OrderFacts,
-    PaymentFacts,
-    ShipmentFacts,
-    ShippingFacts,
-)
+from orders.enums import PaymentMethod
 from policies.reasons import Reason
 from policies.terms import PRESETS
 from refunds.calculator import quote
+from tests.builders import business, consumer, line, order, partner, shipping
 
 CENT = Decimal("0.01")
 ON = date(2026, 10, 10)  # a week after delivery: inside every window used below
 
 # (customer, reason, policy) combinations the rules allow for a delivered full-price line.
 SCENARIOS = [
-    (CustomerFacts(type=CustomerType.CONSUMER), Reason.WITHDRAWAL, "webstore4"),
-    (CustomerFacts(type=CustomerType.CONSUMER), Reason.WITHDRAWAL, "licence-shop"),
-    (CustomerFacts(type=CustomerType.CONSUMER), Reason.ORDER_ERROR, "voip-distributor"),
-    (CustomerFacts(type=CustomerType.BUSINESS), Reason.ORDER_ERROR, "licence-shop"),
-    (CustomerFacts(type=CustomerType.BUSINESS), Reason.ORDER_ERROR, "voip-distributor"),
-    (CustomerFacts(type=CustomerType.BUSINESS, partner=True), Reason.ORDER_ERROR, "webstore4"),
-    (CustomerFacts(type=CustomerType.BUSINESS), Reason.DELIVERY_ERROR, "webstore4"),
-    (CustomerFacts(type=CustomerType.BUSINESS), Reason.DEFECTIVE, "b2b-distributor"),
+    (consumer(), Reason.WITHDRAWAL, "webstore4"),
+    (consumer(), Reason.WITHDRAWAL, "licence-shop"),
+    (consumer(), Reason.ORDER_ERROR, "voip-distributor"),
+    (business(), Reason.ORDER_ERROR, "licence-shop"),
+    (business(), Reason.ORDER_ERROR, "voip-distributor"),
+    (partner(), Reason.ORDER_ERROR, "webstore4"),
+    (business(), Reason.DELIVERY_ERROR, "webstore4"),
+    (business(), Reason.DEFECTIVE, "b2b-distributor"),
 ]
 METHODS = [
     PaymentMethod.IDEAL,
@@ -54,12 +46,10 @@ cents = st.integers(min_value=1, max_value=200_000).map(lambda c: Decimal(c) * C
 @st.composite
 def cases(draw):
     lines = tuple(
-        LineFacts(
-            id=str(i), sku=f"SKU-{i}", quantity=draw(st.integers(1, 4)), unit_price=draw(cents)
-        )
+        line(str(i), quantity=draw(st.integers(1, 4)), unit_price=draw(cents))
         for i in range(1, draw(st.integers(1, 4)) + 1)
     )
-    goods = sum(line.paid for line in lines)
+    goods = sum(ln.paid for ln in lines)
     discount = Decimal(draw(st.integers(0, int(goods / CENT) // 10))) * CENT
     price = Decimal(draw(st.integers(0, 2_000))) * CENT
     standard = Decimal(draw(st.integers(0, int(price / CENT)))) * CENT
@@ -67,34 +57,26 @@ def cases(draw):
     methods = draw(st.lists(st.sampled_from(METHODS), min_size=1, max_size=3, unique=True))
     cuts = sorted(draw(st.integers(0, int(paid / CENT))) for _ in methods[1:])
     bounds = [0, *cuts, int(paid / CENT)]
-    payments = tuple(
-        PaymentFacts(method, Decimal(bounds[i + 1] - bounds[i]) * CENT)
-        for i, method in enumerate(methods)
-    )
+    payments = {
+        method: Decimal(bounds[i + 1] - bounds[i]) * CENT for i, method in enumerate(methods)
+    }
     customer, reason, preset = draw(st.sampled_from(SCENARIOS))
-    order = OrderFacts(
+    facts = order(
+        *lines,
         number="WS-P",
         customer=customer,
-        placed_at=date(2026, 10, 1),
-        invoiced_on=date(2026, 10, 1),
-        lines=lines,
-        shipping=ShippingFacts("express", price, standard),
-        discounts=(DiscountFacts("D", discount),) if discount else (),
+        shipping=shipping("express", price, standard=standard),
+        discounts={"D": discount} if discount else {},
         payments=payments,
-        shipments=(
-            ShipmentFacts(
-                date(2026, 10, 2), date(2026, 10, 3), {ln.id: ln.quantity for ln in lines}
-            ),
-        ),
     )
     chosen = draw(st.lists(st.sampled_from(lines), min_size=1, unique=True))
     selection = [(ln.id, draw(st.integers(1, ln.quantity))) for ln in chosen]
     deductions = {
-        ln_id: Decimal(draw(st.integers(0, 2 * int(order.line(ln_id).paid / CENT)))) * CENT
+        ln_id: Decimal(draw(st.integers(0, 2 * int(facts.line(ln_id).paid / CENT)))) * CENT
         for ln_id, _qty in selection
         if draw(st.booleans())
     }
-    return order, selection, reason, PRESETS[preset], deductions, draw(st.booleans())
+    return facts, selection, reason, PRESETS[preset], deductions, draw(st.booleans())
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,7 +3,6 @@ and what lapsed is written off once."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -21,10 +20,9 @@ from refunds.services import (
     store_credit_grant,
     store_credit_use,
 )
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import AMSTERDAM, CustomerFactory
 from tests.threads import in_parallel
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
 TODAY = NOW.date()
 
@@ -54,8 +52,7 @@ def notices() -> list[str]:
     return sorted(Email.objects.filter(kind=KIND).values_list("dedupe_key", flat=True))
 
 
-def test_the_customer_hears_once_in_the_last_30_days_of_a_grant(anna, ada):
-    bram = CustomerFactory(email="bram@example.com", name="Bram Smit", language="en")
+def test_the_customer_hears_once_in_the_last_30_days_of_a_grant(anna, bram, ada):
     due = grant(anna, "40.00", valid_until=TODAY + timedelta(days=30), by=ada)
     grant(anna, "15.00", valid_until=TODAY + timedelta(days=31), by=ada)  # not yet
     last_day = grant(bram, "10.00", valid_until=TODAY, by=ada)  # last valid day: still told
@@ -83,8 +80,7 @@ def test_credit_already_used_up_is_not_announced(anna, ada):
     assert StoreCreditEntry.objects.get(pk=spent.pk).closed_on == TODAY
 
 
-def test_the_notice_names_what_is_left_of_the_grant_in_dutch_and_english(anna, ada):
-    bram = CustomerFactory(email="bram@example.com", name="Bram Smit", language="en")
+def test_the_notice_names_what_is_left_of_the_grant_in_dutch_and_english(anna, bram, ada):
     for customer in (anna, bram):
         grant(customer, "50.00", valid_until=date(2026, 12, 15), by=ada)
         store_credit_use(customer=customer, amount=Decimal("12.50"), on=TODAY)
@@ -143,8 +139,7 @@ def test_only_open_grants_near_their_last_day_are_read(anna, ada):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_chasers_at_once_tell_once_and_write_off_once():
-    ada = UserFactory(email="ada.accountant@webstore4.example", role="accountant")
+def test_two_chasers_at_once_tell_once_and_write_off_once(ada):
     customers = [CustomerFactory(email=f"c{n}@example.nl") for n in range(8)]
     expiring = [grant(c, "10.00", valid_until=TODAY + timedelta(days=5), by=ada) for c in customers]
     lapsed = [grant(c, "7.00", valid_until=TODAY - timedelta(days=2), by=ada) for c in customers]

@@ -2,7 +2,7 @@
 
 from rma import services
 from rma.states import Resolution, State
-from tests.factories import UserFactory, delivered_order
+from tests.factories import delivered_order, staff_member
 
 # The path from requested to each state: (transition, role that makes it).
 PATHS = {
@@ -23,7 +23,8 @@ PATHS = {
 
 
 def staff(role: str):
-    return UserFactory(email=f"{role}@webstore4.example", role=role)
+    """The persona in `role`, the same user as the conftest fixture of that name."""
+    return staff_member(role)
 
 
 def apply(ticket, name: str, by):

@@ -4,7 +4,6 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -27,11 +26,10 @@ from rma.deadlines import Stage
 from rma.models import Ticket, TicketEvent, TicketLine
 from rma.selectors import tickets_overdue
 from rma.states import State
-from tests.factories import UserFactory, delivered_order
+from tests.factories import AMSTERDAM, UserFactory, delivered_order
 from tests.threads import in_parallel
 from vendors.models import VendorCase
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
 HOLDING = (State.REQUESTED, State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED)
 
@@ -391,7 +389,7 @@ def test_the_admin_overdue_filter_lists_what_the_chaser_chases(staff, support):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_the_overdue_filter_works_in_an_admin_change_list(staff):
+def test_the_overdue_filter_works_in_an_admin_change_list(staff, admin):
     from django.contrib.admin import ModelAdmin
 
     due = due_set()
@@ -400,9 +398,8 @@ def test_the_overdue_filter_works_in_an_admin_change_list(staff):
     class TicketAdmin(ModelAdmin):
         list_filter = [OverdueFilter]
 
-    boss = UserFactory(email="boss@webstore4.example", is_staff=True, is_superuser=True)
     request = RequestFactory().get("/admin/rma/ticket/", {"overdue": Stage.EXPIRE})
-    request.user = boss
+    request.user = admin
 
     changelist = TicketAdmin(Ticket, site).get_changelist_instance(request)
 
@@ -410,10 +407,7 @@ def test_the_overdue_filter_works_in_an_admin_change_list(staff):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
-    support = UserFactory(email="sam.support@webstore4.example", role="support")
-    accountant = UserFactory(email="ada.accountant@webstore4.example", role="accountant")
-    staff = {"support": support, "accountant": accountant}
+def test_two_chasers_at_once_send_each_reminder_once_and_expire_once(staff):
     sets = [due_set() for _ in range(8)]
     for _ in range(3):
         not_due_set()
@@ -434,7 +428,7 @@ def test_two_chasers_at_once_send_each_reminder_once_and_expire_once():
 @pytest.mark.worker
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL for a real worker")
 @pytest.mark.django_db(transaction=True)
-def test_the_beat_task_on_a_real_worker_queues_the_reminders_alerts_and_notices():
+def test_the_beat_task_on_a_real_worker_queues_the_reminders_alerts_and_notices(support):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
@@ -444,7 +438,6 @@ def test_the_beat_task_on_a_real_worker_queues_the_reminders_alerts_and_notices(
     from tests.vendors.test_vendor_case_chasing import case
     from vendors.chasing import dedupe_key as case_key
 
-    support = UserFactory(email="sam.support@webstore4.example", role="support")
     now = datetime.now(tz=AMSTERDAM)  # the task reads the real clock
     authorized = ticket(State.AUTHORIZED, 7, now=now)
     lapsed = ticket(State.AUTHORIZED, 31, now=now)

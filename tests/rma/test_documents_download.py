@@ -1,13 +1,16 @@
 """The label and the withdrawal form are served to the ticket's customer and to staff only."""
 
+import datetime as dt
+
 import pytest
 import time_machine
 
 from rma.states import State
+from tests.factories import AMSTERDAM
 from tests.rma.lifecycle import ticket_in
 
 # The factories' orders were delivered on 3 October 2026.
-IN_OCTOBER = time_machine.travel("2026-10-05 12:00 +02:00", tick=False)
+IN_OCTOBER = time_machine.travel(dt.datetime(2026, 10, 5, 12, 0, tzinfo=AMSTERDAM), tick=False)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from orders.models import Product
 from rma.labels import NOT_AUTHORIZED, LabelRefused, render_label_a4, ticket_label
 from rma.models import ReturnLabel, TicketLine
 from rma.services import LineRequest, ticket_authorize, ticket_create
-from tests.factories import AMSTERDAM, CustomerFactory, delivered_order
+from tests.factories import AMSTERDAM, delivered_order
 
 MM = 72 / 25.4  # PDF points per millimetre
 A6 = (105 * MM, 148 * MM)
@@ -25,12 +25,6 @@ SOON_AFTER_DELIVERY = dt.datetime(2026, 10, 5, 10, 0, tzinfo=AMSTERDAM)
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def eve(db):
-    """A consumer who reads English."""
-    return CustomerFactory(email="eve@example.com", name="Eve Evans", language="en", country="IE")
 
 
 def authorized_ticket(customer, support, *, reason="defective"):

@@ -5,7 +5,6 @@ import pytest
 from rma import services
 from rma.models import TicketEvent
 from rma.states import State
-from tests.factories import UserFactory
 from tests.rma.lifecycle import apply, staff, ticket_in
 
 ALLOWED = [
@@ -45,9 +44,8 @@ def test_it_allows_the_lifecycle_transition(source, name, role, target):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("source", "name"), REFUSED)
-def test_it_refuses_a_transition_the_lifecycle_does_not_allow(source, name):
+def test_it_refuses_a_transition_the_lifecycle_does_not_allow(source, name, admin):
     ticket = ticket_in(source)
-    admin = UserFactory(email="root@webstore4.example", is_superuser=True, is_staff=True)
     log_before = TicketEvent.objects.filter(ticket=ticket).count()
 
     with pytest.raises(services.TicketError, match="can no longer be"):

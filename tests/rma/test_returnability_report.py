@@ -6,62 +6,37 @@ the 24-month legal guarantee both run until 3 October 2028.
 """
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.utils import translation
 
-from orders.enums import CustomerType
-from orders.facts import (
-    CustomerFacts,
-    DiscountFacts,
-    Flag,
-    LineFacts,
-    OrderFacts,
-    PaymentFacts,
-    ShipmentFacts,
-    ShippingFacts,
-)
+from orders.facts import Flag
 from policies.reasons import Reason
 from policies.terms import PRESETS
 from refunds.calculator import quote
 from refunds.reports import returnability_report
+from tests.builders import DELIVERED, business, nvr, order, phone, shipping
 
 WEBSTORE4 = PRESETS["webstore4"]
 ON = date(2026, 10, 10)
 
 
-def ws_100234(customer=None, delivered=date(2026, 10, 3)):
-    return OrderFacts(
-        number="WS-100234",
-        customer=customer or CustomerFacts(type=CustomerType.CONSUMER, country="NL"),
-        placed_at=date(2026, 10, 1),
-        invoiced_on=date(2026, 10, 1),
-        shipping=ShippingFacts("express", Decimal("12.95"), Decimal("6.95")),
-        discounts=(DiscountFacts("5PCT-OVER-1000", Decimal("55.00")),),
-        payments=(PaymentFacts("ideal", Decimal("1057.95")),),
-        lines=(
-            LineFacts(
-                id="1",
-                sku="GS-GRP2614",
-                quantity=2,
-                unit_price=Decimal("120.00"),
-                flags=frozenset({Flag.HAS_LOGIN}),
-                serials=("GS2614A001", "GS2614A002"),
-                warranty_months=24,
-                vendor_doa_days=14,
-            ),
-            LineFacts(
-                id="2",
-                sku="HK-NVR-8CH",
-                quantity=1,
-                unit_price=Decimal("860.00"),
-                flags=frozenset({Flag.HAS_LOGIN}),
-                serials=("HKNVR8A0001",),
-                warranty_months=24,
-            ),
+def ws_100234(customer=None, delivered=DELIVERED):
+    """Appendix A's order in full: serials, login flags, the discount and the express delivery."""
+    return order(
+        phone(
+            quantity=2,
+            flags=frozenset({Flag.HAS_LOGIN}),
+            serials=("GS2614A001", "GS2614A002"),
+            warranty_months=24,
+            vendor_doa_days=14,
         ),
-        shipments=(ShipmentFacts(date(2026, 10, 2), delivered, {"1": 2, "2": 1}),),
+        nvr(flags=frozenset({Flag.HAS_LOGIN}), serials=("HKNVR8A0001",), warranty_months=24),
+        customer=customer,
+        shipping=shipping("express", "12.95", standard="6.95"),
+        discounts={"5PCT-OVER-1000": "55.00"},
+        payments={"ideal": "1057.95"},
+        delivered=delivered,
     )
 
 
@@ -117,9 +92,7 @@ def test_the_report_explains_each_reason_in_a_sentence():
 
 
 def test_a_business_customer_gets_no_withdrawal_and_no_legal_guarantee():
-    business = CustomerFacts(type=CustomerType.BUSINESS)
-
-    line = returnability_report(ws_100234(customer=business), WEBSTORE4, ON)["lines"][0]
+    line = returnability_report(ws_100234(customer=business()), WEBSTORE4, ON)["lines"][0]
 
     assert {k: line["withdrawal"][k] for k in ("allowed", "last_day", "rules")} == {
         "allowed": False,

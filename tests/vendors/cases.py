@@ -1,7 +1,6 @@
 """Bring a unit of a defect ticket to its vendor through the services, as staff would."""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from orders.enums import Route
 from orders.models import Vendor
@@ -9,12 +8,11 @@ from policies.reasons import Reason
 from rma import services as tickets
 from rma.models import TicketLine
 from rma.states import State
-from tests.factories import VendorFactory, delivered_order
+from tests.factories import AMSTERDAM, VendorFactory, delivered_order
 from tests.rma.lifecycle import PATHS, apply, staff
 from vendors.models import VendorCase
 from vendors.services import vendor_case_open
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TODAY = date(2026, 11, 23)  # the fixed day every test runs on (tests/conftest.py)
 
 

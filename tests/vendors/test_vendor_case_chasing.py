@@ -1,7 +1,6 @@
 """D5 chased on PostgreSQL: support hears once of each vendor case open longer than usual."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -14,14 +13,13 @@ from policies.models import ReturnPolicy
 from policies.reasons import Reason
 from rma.models import Ticket, TicketLine
 from rma.states import State
-from tests.factories import UserFactory, VendorFactory, delivered_order
+from tests.factories import AMSTERDAM, VendorFactory, delivered_order
 from tests.threads import in_parallel
 from vendors.chasing import KIND, dedupe_key
 from vendors.deadlines import CASE_OVERDUE
 from vendors.models import CaseState, VendorCase
 from vendors.services import vendor_case_decide
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
 
 pytestmark = pytest.mark.skipif(
@@ -132,8 +130,7 @@ def test_the_overdue_query_reads_only_the_partial_index_of_waiting_cases(support
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_chasers_at_once_alert_each_case_once():
-    support = UserFactory(email="sam.support@webstore4.example", role="support")
+def test_two_chasers_at_once_alert_each_case_once(support):
     overdue = [case(22 + n, serial=f"HK{n:04d}") for n in range(12)]
 
     reports = in_parallel(2, lambda: chase_deadlines(now=NOW))

@@ -10,7 +10,6 @@ import time_machine
 from orders.enums import Route
 from policies.reasons import Reason
 from rma.states import State
-from tests.factories import CustomerFactory
 from tests.vendors.cases import (
     AMSTERDAM,
     TODAY,
@@ -145,10 +144,9 @@ def test_a_withdrawal_is_not_sent_to_the_vendor(yealink, support, anna):
     assert not VendorCase.objects.exists()
 
 
-def test_an_order_error_is_not_sent_to_the_vendor(yealink, support):
+def test_an_order_error_is_not_sent_to_the_vendor(yealink, support, netpartners):
     # R2, P1: a partner may send back what it ordered by mistake.
-    partner = CustomerFactory(partner_=True)
-    line = ticket_line(of=yealink, reason=Reason.ORDER_ERROR, customer=partner)
+    line = ticket_line(of=yealink, reason=Reason.ORDER_ERROR, customer=netpartners)
 
     with refused(NOT_A_DEFECT.format(reason=line.ticket.get_reason_display())):
         vendor_case_open(ticket_line=line, by=support)

@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 
 from orders.models import ShipmentLine
-from tests.factories import AMSTERDAM, CustomerFactory, ShipmentFactory, delivered_order
+from tests.factories import AMSTERDAM, ShipmentFactory, delivered_order
 from withdrawals.documents import model_withdrawal_form
 
 MM = 72 / 25.4
@@ -23,11 +23,6 @@ def assert_a4_pages(data: bytes) -> None:
     for page in pypdf.PdfReader(io.BytesIO(data)).pages:
         assert float(page.mediabox.width) == pytest.approx(210 * MM, abs=0.5)
         assert float(page.mediabox.height) == pytest.approx(297 * MM, abs=0.5)
-
-
-@pytest.fixture
-def eve(db):
-    return CustomerFactory(email="eve@example.com", name="Eve Evans", language="en", country="IE")
 
 
 def named_order(customer):

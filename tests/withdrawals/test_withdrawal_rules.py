@@ -11,38 +11,27 @@ import pytest
 from django.utils import translation
 
 from core.calendar import is_working_day
-from orders.enums import CustomerType
-from orders.facts import CustomerFacts, Flag, LineFacts, OrderFacts, ShipmentFacts
+from orders.facts import Flag
 from policies.terms import PRESETS, Terms
+from tests.builders import business, licence, nvr, order, partner, phone, shipment
 from withdrawals.rules import goods_back_by, refund_due_by, service_owed, withdrawal_decision
 
 WEBSTORE4 = PRESETS["webstore4"]
-ANNA = CustomerFacts(type=CustomerType.CONSUMER)
-ACME = CustomerFacts(type=CustomerType.BUSINESS)
-ACME_PARTNER = CustomerFacts(type=CustomerType.BUSINESS, partner=True)
 
 
-def phone(line_id="1", quantity=1, **kw):
-    return LineFacts(
-        id=line_id, sku="GS-GRP2614", quantity=quantity, unit_price=Decimal("120.00"), **kw
-    )
+def order_delivered(delivered, *, line=None, customer=None, placed=None):
+    """Order WS-1 of one line (a phone unless given), shipped and delivered on `delivered`.
 
-
-def order_delivered(delivered, *, line=None, customer=ANNA, placed=None):
-    line = line or phone()
-    shipments = ()
-    if line.is_goods:
-        shipments = (
-            ShipmentFacts(
-                shipped_at=delivered, delivered_at=delivered, lines={line.id: line.quantity}
-            ),
-        )
-    return OrderFacts(
+    Placed that day too unless `placed` says otherwise; not invoiced.
+    """
+    return order(
+        line or phone(),
         number="WS-1",
         customer=customer,
-        placed_at=placed or delivered,
-        lines=(line,),
-        shipments=shipments,
+        placed=placed or delivered,
+        invoiced=None,
+        shipped=delivered,
+        delivered=delivered,
     )
 
 
@@ -129,10 +118,10 @@ def test_working_days_come_from_the_dutch_holiday_calendar(day, working):
 
 def test_the_shops_country_decides_the_holidays():
     # Wednesday 11 Nov 2026 is Armistice Day in Belgium, a working day in the Netherlands.
-    order = order_delivered(date(2026, 10, 28))
+    facts = order_delivered(date(2026, 10, 28))
 
-    assert decide(order, on=date(2026, 10, 28)).last_day == date(2026, 11, 11)
-    assert decide(order, on=date(2026, 10, 28), country="BE").last_day == date(2026, 11, 12)
+    assert decide(facts, on=date(2026, 10, 28)).last_day == date(2026, 11, 11)
+    assert decide(facts, on=date(2026, 10, 28), country="BE").last_day == date(2026, 11, 12)
 
 
 @pytest.mark.parametrize(
@@ -153,17 +142,14 @@ def test_withdrawal_is_open_through_the_last_day_and_closed_the_day_after(on, al
 
 def two_shipment_order(second_delivered):
     """Line 1 (2 phones) split over two shipments; line 2 (an NVR) fully in the first."""
-    return OrderFacts(
+    return order(
+        phone("1", quantity=2),
+        nvr("2"),
         number="WS-2",
-        customer=ANNA,
-        placed_at=date(2026, 10, 1),
-        lines=(
-            phone("1", quantity=2),
-            LineFacts(id="2", sku="HK-NVR-8CH", quantity=1, unit_price=Decimal("860.00")),
-        ),
+        invoiced=None,
         shipments=(
-            ShipmentFacts(date(2026, 10, 2), date(2026, 10, 3), {"1": 1, "2": 1}),
-            ShipmentFacts(date(2026, 10, 7), second_delivered, {"1": 1}),
+            shipment({"1": 1, "2": 1}, shipped=date(2026, 10, 2), delivered=date(2026, 10, 3)),
+            shipment({"1": 1}, shipped=date(2026, 10, 7), delivered=second_delivered),
         ),
     )
 
@@ -171,9 +157,9 @@ def two_shipment_order(second_delivered):
 @pytest.mark.parametrize("line_id", ["1", "2"])
 def test_several_shipments_count_from_the_last_delivery_of_the_order(line_id):
     # Last delivery Thursday 8 Oct → Thursday 22 Oct, for the line that came first too.
-    order = two_shipment_order(second_delivered=date(2026, 10, 8))
+    facts = two_shipment_order(second_delivered=date(2026, 10, 8))
 
-    decision = decide(order, on=date(2026, 10, 20), line_id=line_id)
+    decision = decide(facts, on=date(2026, 10, 20), line_id=line_id)
 
     assert decision.allowed
     assert decision.last_day == date(2026, 10, 22)
@@ -197,9 +183,9 @@ def test_the_period_has_not_started_while_part_of_the_order_is_undelivered(secon
 
 
 def test_undelivered_goods_can_always_be_withdrawn():
-    order = OrderFacts(number="WS-3", customer=ANNA, placed_at=date(2026, 10, 1), lines=(phone(),))
+    facts = order(phone(), number="WS-3", invoiced=None, shipped=None)
 
-    decision = decide(order, on=date(2026, 12, 1))
+    decision = decide(facts, on=date(2026, 12, 1))
 
     assert decision.allowed
     assert decision.last_day is None
@@ -207,26 +193,15 @@ def test_undelivered_goods_can_always_be_withdrawn():
         assert str(decision.sentence) == "You can withdraw now, and until 14 days after delivery."
 
 
-def digital_licence(activated_at=None):
-    return LineFacts(
-        id="1",
-        sku="3CX-PRO-8",
-        quantity=1,
-        unit_price=Decimal("199.00"),
-        flags=frozenset({Flag.DIGITAL}),
-        activated_at=activated_at,
-    )
-
-
 def test_digital_content_counts_from_the_conclusion_of_the_contract():
     # Placed Thursday 1 Oct 2026 → Thursday 15 Oct, never delivered.
-    order = order_delivered(None, line=digital_licence(), placed=date(2026, 10, 1))
+    facts = order_delivered(None, line=licence(), placed=date(2026, 10, 1))
 
-    decision = decide(order, on=date(2026, 10, 15))
+    decision = decide(facts, on=date(2026, 10, 15))
 
     assert decision.allowed
     assert decision.last_day == date(2026, 10, 15)
-    assert decide(order, on=date(2026, 10, 16)).rules == ("W1",)
+    assert decide(facts, on=date(2026, 10, 16)).rules == ("W1",)
 
 
 @pytest.mark.parametrize(
@@ -235,8 +210,8 @@ def test_digital_content_counts_from_the_conclusion_of_the_contract():
         (phone(flags=frozenset({Flag.CUSTOM})), date(2026, 10, 5)),
         (phone(flags=frozenset({Flag.ACTIVATES_ON_USE})), date(2026, 10, 5)),
         (phone(flags=frozenset({Flag.GIFT_VOUCHER})), date(2026, 10, 5)),
-        (digital_licence(activated_at=date(2026, 10, 5)), date(2026, 10, 5)),
-        (digital_licence(activated_at=date(2026, 10, 2)), date(2026, 10, 5)),
+        (licence(activated_at=date(2026, 10, 5)), date(2026, 10, 5)),
+        (licence(activated_at=date(2026, 10, 2)), date(2026, 10, 5)),
     ],
     ids=[
         "custom",
@@ -247,26 +222,26 @@ def test_digital_content_counts_from_the_conclusion_of_the_contract():
     ],
 )
 def test_excluded_products_cannot_be_withdrawn(line, on):
-    order = order_delivered(date(2026, 10, 3), line=line, placed=date(2026, 10, 1))
+    facts = order_delivered(date(2026, 10, 3), line=line, placed=date(2026, 10, 1))
 
-    decision = decide(order, on=on)
+    decision = decide(facts, on=on)
 
     assert not decision.allowed
     assert decision.rules == ("W5",)
 
 
 def test_digital_content_activated_after_the_day_asked_about_is_not_yet_excluded():
-    order = order_delivered(
-        None, line=digital_licence(activated_at=date(2026, 10, 6)), placed=date(2026, 10, 1)
+    facts = order_delivered(
+        None, line=licence(activated_at=date(2026, 10, 6)), placed=date(2026, 10, 1)
     )
 
-    assert decide(order, on=date(2026, 10, 5)).allowed
+    assert decide(facts, on=date(2026, 10, 5)).allowed
 
 
 def test_sealed_software_can_be_withdrawn_on_condition_the_seal_is_unbroken():
-    order = order_delivered(date(2026, 10, 3), line=phone(flags=frozenset({Flag.SEALED_SOFTWARE})))
+    facts = order_delivered(date(2026, 10, 3), line=phone(flags=frozenset({Flag.SEALED_SOFTWARE})))
 
-    decision = decide(order, on=date(2026, 10, 5))
+    decision = decide(facts, on=date(2026, 10, 5))
 
     assert decision.allowed
     assert decision.conditions == ("W5",)
@@ -278,15 +253,15 @@ def test_sealed_software_can_be_withdrawn_on_condition_the_seal_is_unbroken():
 
 
 def test_an_excluded_product_past_its_period_is_refused_by_both_rules():
-    order = order_delivered(date(2026, 10, 3), line=phone(flags=frozenset({Flag.CUSTOM})))
+    facts = order_delivered(date(2026, 10, 3), line=phone(flags=frozenset({Flag.CUSTOM})))
 
-    decision = decide(order, on=date(2026, 10, 20))
+    decision = decide(facts, on=date(2026, 10, 20))
 
     assert decision.rules == ("W1", "W5")
     assert decision.last_day == date(2026, 10, 19)
 
 
-@pytest.mark.parametrize("customer", [ACME, ACME_PARTNER], ids=["business", "partner"])
+@pytest.mark.parametrize("customer", [business(), partner()], ids=["business", "partner"])
 def test_business_customers_have_no_right_of_withdrawal(customer):
     decision = decide(order_delivered(date(2026, 10, 3), customer=customer), on=date(2026, 10, 5))
 
