@@ -1,11 +1,12 @@
-# Retour: `make run` (embedded default) and `make test` (the whole suite, as CI runs it).
+# Retour: `make run` (embedded default) and `make test` (the whole suite, as CI runs it);
+# `make check` is the quick loop while editing.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/retour
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint format bench install messages
+.PHONY: run test check checks format bench install messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,22 +25,31 @@ run:
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# Everything CI runs, on PostgreSQL and Redis.
-test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest $(PYTEST_ARGS)
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+
+# The cheap checks, in seconds: lint and format, the import contracts (one direction of
+# imports), types, and no model change without its migration.
+checks: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
+
+# The edit-test loop: the cheap checks, then the tests that need no Celery worker, no
+# browser and no subprocess (PostgreSQL and Redis still).
+check: checks
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 -m "not browser and not worker and not slow" $(PYTEST_ARGS)
+
+# Everything CI runs, on PostgreSQL and Redis: the cheap checks first, then every test.
+test: checks
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks, each printing its figure beside a baseline measured in the same run.
 BENCH_TICKETS ?= 200000
 bench: install
 	LOG_LEVEL=WARNING $(PY) benchmarks/bench_labels.py
 	$(PY) benchmarks/bench_chase.py --tickets $(BENCH_TICKETS)
-
-lint: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 format: install
 	$(VENV)/bin/ruff check --fix .
