@@ -50,3 +50,32 @@ def test_the_import_contracts_are_kept():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def layer_index() -> dict[str, int]:
+    """Each layered package's depth from the top (siblings share one)."""
+    (contract,) = (c for c in importlinter()["contracts"] if c["type"] == "layers")
+    return {
+        name.strip(): depth
+        for depth, layer in enumerate(contract["layers"])
+        for name in layer.replace(":", "|").split("|")
+    }
+
+
+def test_every_relation_between_apps_points_down_the_layers_too():
+    # A foreign key names its model by string, so import-linter cannot see it; a product
+    # names its vendor (below), a vendor case its ticket line (below), never upwards.
+    depth = layer_index()
+    upward = []
+    for model in apps.get_models():
+        app = model._meta.app_label
+        if app not in depth:
+            continue
+        for field in model._meta.get_fields():
+            if not field.is_relation or field.auto_created or field.related_model is None:
+                continue
+            target = field.related_model._meta.app_label
+            if target in depth and target != app and depth[target] <= depth[app]:
+                upward.append(f"{app}.{model.__name__}.{field.name} -> {target}")
+
+    assert upward == []
