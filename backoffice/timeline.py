@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +33,14 @@ class Entry:
 
 
 def _shown(value: Any) -> str:
-    return str(value) if value not in (None, "") else "—"
+    """A recorded value as staff read it: a day in the active language, nothing as a dash."""
+    if value in (None, ""):
+        return "—"
+    try:
+        day = parse_date(value) if isinstance(value, str) else None
+    except ValueError:  # shaped like a date, but none (a tracking number may be)
+        day = None
+    return date_format(day, "SHORT_DATE_FORMAT") if day else str(value)
 
 
 def _ticket_entry(event: TicketEvent) -> Entry:

@@ -25,7 +25,7 @@ from refunds.services import store_credit_grant, store_credit_use
 from rma import services
 from rma.models import Ticket
 from rma.states import Resolution
-from vendors.models import VendorCase
+from vendors.models import CaseState, VendorCase, VendorCaseEvent
 from vendors.services import vendor_case_open, vendor_case_send
 
 DEMO_PASSWORD = "retour-demo"  # noqa: S105 — printed for the embedded default only
@@ -338,6 +338,11 @@ def _demo_tickets(staff: dict, admin: User) -> None:
     month_ago = timezone.now() - dt.timedelta(days=30)
     VendorCase.objects.filter(pk=case.pk).update(
         opened_at=month_ago, sent_at=month_ago + dt.timedelta(days=1)
+    )
+    # The case's history tells the same story as its dates.
+    VendorCaseEvent.objects.filter(case=case, to_state=CaseState.OPEN).update(at=month_ago)
+    VendorCaseEvent.objects.filter(case=case, to_state=CaseState.AT_VENDOR).update(
+        at=month_ago + dt.timedelta(days=1)
     )
 
     ticket = _open("WS-DEMO-006", "order_error", [("1", 2)], note="Ordered two too many, sealed.")

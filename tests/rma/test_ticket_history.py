@@ -123,6 +123,7 @@ def test_the_admin_form_saves_through_the_service_and_the_timeline_shows_it(clie
     ]
     page = client.get(url).text
     assert "3SADMIN01" in page and "History" in page
+    assert "11/20/2026" in page  # the shipping day as staff read dates
     assert "authorized" in page  # the state changes are in the same timeline
 
 
