@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.events import Event
 from core.periods import Sentence
 from rma.models import EventKind, Ticket, TicketEvent
 from rma.states import State
@@ -43,6 +44,16 @@ def _shown(value: Any) -> str:
     return date_format(day, "SHORT_DATE_FORMAT") if day else str(value)
 
 
+def _entry(event: Event, what: Sentence, *, internal: bool) -> Entry:
+    return Entry(
+        at=event.at,
+        by=event.by.email if event.by else "",
+        what=what,
+        note=event.note,
+        internal=internal,
+    )
+
+
 def _ticket_entry(event: TicketEvent) -> Entry:
     if event.kind == EventKind.CHANGE:
         what = format_lazy(
@@ -59,13 +70,7 @@ def _ticket_entry(event: TicketEvent) -> Entry:
             old=State(event.from_state).label,
             new=State(event.to_state).label,
         )
-    return Entry(
-        at=event.at,
-        by=event.by.email if event.by else "",
-        what=what,
-        note=event.note,
-        internal=event.internal,
-    )
+    return _entry(event, what, internal=event.internal)
 
 
 def _case_entry(event: VendorCaseEvent) -> Entry:
@@ -75,13 +80,7 @@ def _case_entry(event: VendorCaseEvent) -> Entry:
         vendor=event.case.vendor.name,
         state=CaseState(event.to_state).label,
     )
-    return Entry(
-        at=event.at,
-        by=event.by.email if event.by else "",
-        what=what,
-        note=event.note,
-        internal=True,
-    )
+    return _entry(event, what, internal=True)  # the vendor's side is staff's business
 
 
 def ticket_timeline(ticket: Ticket) -> list[Entry]:

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.events import Event
 from orders.models import Order, OrderLine
 from policies.models import ReturnPolicy
 from policies.reasons import Reason
@@ -247,7 +247,7 @@ class EventKind(models.TextChoices):
     CHANGE = "change", _("details changed")
 
 
-class TicketEvent(models.Model):
+class TicketEvent(Event):
     """One row per change of a ticket: who, when, what and why (the timeline and the audit).
 
     A state change fills `from_state` and `to_state`; an edit of a detail that drives a
@@ -259,21 +259,10 @@ class TicketEvent(models.Model):
     kind = models.CharField(
         _("kind"), max_length=10, choices=EventKind, default=EventKind.TRANSITION
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
     from_state = models.CharField(_("from"), max_length=20, choices=State, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=State, blank=True)
-    note = models.TextField(_("note"), blank=True)
     # Internal notes are for staff only; the customer's timeline leaves them out.
     internal = models.BooleanField(_("internal"), default=False)
-    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["ticket", "at", "id"]

@@ -7,12 +7,12 @@ their conditions; `vendors/services.py` locks, records and is their only caller.
 """
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.events import Event
 from orders.enums import Route
 from orders.models import Vendor
 
@@ -143,7 +143,7 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
     del _method
 
 
-class VendorCaseEvent(models.Model):
+class VendorCaseEvent(Event):
     """One row per change of a vendor case: opened, sent, decided, closed (who, when, why).
 
     The ticket's timeline shows them beside the ticket's own events; `data` holds what
@@ -151,19 +151,8 @@ class VendorCaseEvent(models.Model):
     """
 
     case = models.ForeignKey(VendorCase, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
     from_state = models.CharField(_("from"), max_length=20, choices=CaseState, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=CaseState)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["case", "at", "id"]
