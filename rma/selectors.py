@@ -2,7 +2,7 @@
 
 The windows come from `rma/deadlines.py` (the pure rules); here they become SQL, one
 condition per group of policies that share a window, so the database hands over only
-the due rows (through the partial indexes of migration 0004) and nothing is filtered in
+the due rows (through the partial indexes on `Ticket`) and nothing is filtered in
 Python. The chaser and the staff's "Overdue" list read the same conditions.
 """
 

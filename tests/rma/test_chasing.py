@@ -337,7 +337,7 @@ def test_a_chase_over_many_tickets_not_due_runs_a_constant_number_of_queries(
 
 
 def test_the_stage_queries_use_the_partial_indexes(staff):
-    """PostgreSQL can answer D2, D3 and D4 from the indexes of migration 0004."""
+    """PostgreSQL can answer D2, D3 and D4 from the partial indexes of the ticket table."""
     from rma.selectors import tickets_due
 
     policies = list(ReturnPolicy.objects.all())
