@@ -339,6 +339,25 @@ def ticket_resolve(*, ticket: Ticket, by: User, resolution: str, note: str = "")
 DETAIL_FIELDS = ("shipped_on", "tracking_number", "vendor_ticket_number", "vendor_rma_number")
 SHIPPED_IN_FUTURE = gettext_noop("The parcel cannot have been shipped after today ({today}).")
 NOT_ALLOWED_TO_EDIT = gettext_noop("You are not allowed to change this ticket.")
+DETAIL_TOO_LONG = gettext_noop("The {field} can be at most {max} characters long.")
+
+
+def _check_details(changes: Mapping[str, object]) -> None:
+    """Refuse a detail the ticket cannot hold, before anything is written."""
+    for name, value in changes.items():
+        field = Ticket._meta.get_field(name)
+        if name == "shipped_on":
+            if value is not None and not isinstance(value, date):
+                raise ValueError(f"shipped_on must be a date or None, not {value!r}")
+            today = timezone.localdate()
+            if value is not None and value > today:
+                raise TicketError(_(SHIPPED_IN_FUTURE).format(today=today.isoformat()))
+        elif not isinstance(value, str):
+            raise ValueError(f"{name} must be text, not {value!r}")
+        elif field.max_length is not None and len(value.strip()) > field.max_length:
+            raise TicketError(
+                _(DETAIL_TOO_LONG).format(field=field.verbose_name, max=field.max_length)
+            )
 
 
 def ticket_details_set(
@@ -351,10 +370,7 @@ def ticket_details_set(
         raise ValueError(f"not a ticket detail: {', '.join(sorted(unknown))}")
     if by is not None and not by.has_perm("rma.change_ticket"):
         raise TicketError(_(NOT_ALLOWED_TO_EDIT))
-    today = timezone.localdate()
-    shipped_on = changes.get("shipped_on")
-    if isinstance(shipped_on, date) and shipped_on > today:
-        raise TicketError(_(SHIPPED_IN_FUTURE).format(today=today.isoformat()))
+    _check_details(changes)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         events = []

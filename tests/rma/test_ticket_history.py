@@ -98,6 +98,19 @@ def test_a_shipping_day_after_today_is_refused_and_changes_nothing(support):
     assert changes(ticket) == []
 
 
+def test_a_tracking_number_longer_than_the_field_is_refused_and_changes_nothing(support):
+    ticket = ticket_in(State.AUTHORIZED)
+
+    with pytest.raises(TicketError, match="tracking number can be at most 80 characters"):
+        services.ticket_details_set(
+            ticket=ticket, by=support, changes={"tracking_number": "3S" * 41}
+        )
+
+    ticket.refresh_from_db()
+    assert ticket.tracking_number == ""
+    assert changes(ticket) == []
+
+
 def test_someone_who_may_not_change_tickets_is_refused(warehouse):
     ticket = ticket_in(State.AUTHORIZED)
 
