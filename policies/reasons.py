@@ -36,3 +36,10 @@ def shop_pays_return(reason: str) -> bool:
     """R9: the shop bears the return shipping for a delivery error (R3) or transit damage
     (R6); for every other reason the customer does."""
     return reason in SHOP_PAYS_RETURN
+
+
+def binds_the_shop(reason: str) -> bool:
+    """W10 (CRD art. 12, 13(3)): a withdrawal the rules allowed when it was submitted binds
+    the shop: staff cannot reject it and it never expires for want of the goods (the
+    refund may wait for them, W7). Excluded lines are refused at submission instead."""
+    return reason == Reason.WITHDRAWAL

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from django.utils.translation import gettext_lazy as _
 
 from core.periods import Window
-from policies.reasons import Reason
+from policies.reasons import Reason, binds_the_shop
 from policies.terms import Terms
 from rma.states import OPEN_STATES, State
 from withdrawals.rules import STATUTORY_DAYS
@@ -37,7 +37,7 @@ class Stage:
     RESPONSE_OVERDUE = "D1-response"  # D1: support has not answered within response_days
     ACKNOWLEDGE_DUE = "D1-art17"  # D1: last day of the statutory 14 (article 17)
     SHIP_REMINDER = "D2-ship-1"  # D2: authorized, customer has not shipped yet
-    EXPIRE = "D2-expire"  # D2: authorization lapsed unshipped → ticket expires
+    EXPIRE = "D2-expire"  # D2: authorization lapsed unshipped → ticket expires (not W10)
     IN_TRANSIT_LAPSED = "D2-transit"  # D2: lapsed, but shipped: staff look, never auto-expire
     TRACKING_REMINDER = "D3-tracking-1"  # D3: shipped without a tracking number
     REFUND_ALERT = "D4-refund-alert"  # D4: refund due within refund_alert_days (W7)
@@ -117,11 +117,15 @@ def expire_window(terms: Terms, today: date) -> Window:
     return Window(latest=_days(today, terms.authorization_valid_days + 1))
 
 
-def ship_reminder_window(terms: Terms, today: date) -> Window:
-    """D2: still unshipped `ship_reminder_days` after the authorization, and not yet lapsed."""
+def ship_reminder_window(terms: Terms, today: date, *, lapses: bool = True) -> Window:
+    """D2: still unshipped `ship_reminder_days` after the authorization, and not yet lapsed.
+
+    `lapses=False` is a withdrawal, which never expires (W10): its reminder stays due
+    however long the goods take.
+    """
     return Window(
         latest=_days(today, terms.ship_reminder_days),
-        before=expire_window(terms, today).latest,
+        before=expire_window(terms, today).latest if lapses else None,
     )
 
 
@@ -172,10 +176,11 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
         if acknowledge_due_window(terms, today).contains(changed):
             due.append(Stage.ACKNOWLEDGE_DUE)
     if ticket.state == State.AUTHORIZED:
+        lapses = not binds_the_shop(ticket.reason)
         if ticket.shipped_on is None:
-            if ship_reminder_window(terms, today).contains(changed):
+            if ship_reminder_window(terms, today, lapses=lapses).contains(changed):
                 due.append(Stage.SHIP_REMINDER)
-            if expire_window(terms, today).contains(changed):
+            if lapses and expire_window(terms, today).contains(changed):
                 due.append(Stage.EXPIRE)
         # The customer said the parcel is on its way: expiring now would make the
         # warehouse refuse it (R7), and for a withdrawal sent in time (W6) the shop must

@@ -18,7 +18,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from core.events import Event
 from orders.models import Order, OrderLine
 from policies.models import ReturnPolicy
-from policies.reasons import Reason
+from policies.reasons import Reason, binds_the_shop
 from rma.routes import needs_vendor_ticket
 from rma.states import OPEN_STATES, Resolution, State, holds_quantities
 
@@ -132,6 +132,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         routes = self.lines.values_list("order_line__product__vendor__route", flat=True)
         return bool(self.vendor_ticket_number) or not needs_vendor_ticket(self.reason, routes)
 
+    def _may_be_refused(self) -> bool:
+        # W10: a consumer's withdrawal binds the shop; it is neither rejected nor expired.
+        return not binds_the_shop(self.reason)
+
     def _has_rejection_reason(self) -> bool:
         return bool(self.rejection_reason.strip())
 
@@ -154,7 +158,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         source=State.REQUESTED,
         target=State.REJECTED,
         permission="rma.reject_ticket",
-        conditions=[_has_rejection_reason],  # type: ignore[list-item]  # takes a Ticket
+        conditions=[_may_be_refused, _has_rejection_reason],  # type: ignore[list-item]
     )
     def reject(self) -> None:
         pass
@@ -174,6 +178,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         source=State.AUTHORIZED,
         target=State.EXPIRED,
         permission="rma.expire_ticket",
+        conditions=[_may_be_refused],  # type: ignore[list-item]  # takes a Ticket
     )
     def expire(self) -> None:
         pass

@@ -8,9 +8,9 @@ Python. The chaser and the staff's "Overdue" list read the same conditions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
@@ -19,7 +19,8 @@ from django.utils import timezone
 from core.periods import Window
 from core.windows import any_group, day_within, moment_within
 from policies.models import ReturnPolicy
-from policies.reasons import Reason
+from policies.reasons import Reason, binds_the_shop
+from policies.terms import Terms
 from rma import deadlines
 from rma.deadlines import Stage
 from rma.models import Ticket
@@ -45,47 +46,59 @@ def _changed_within(window: Window) -> Q:
 # Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
 # outside the per-policy OR so PostgreSQL can use those indexes) and its window on which
 # field of the ticket.
-_STAGES = {
-    Stage.RESPONSE_OVERDUE: (
-        Q(state=State.REQUESTED),
-        deadlines.response_overdue_window,
-        _changed_within,
-    ),
-    Stage.ACKNOWLEDGE_DUE: (
-        Q(state=State.REQUESTED),
-        deadlines.acknowledge_due_window,
-        _changed_within,
-    ),
-    Stage.SHIP_REMINDER: (
-        Q(state=State.AUTHORIZED, shipped_on__isnull=True),
-        deadlines.ship_reminder_window,
-        _changed_within,
-    ),
-    Stage.EXPIRE: (
-        Q(state=State.AUTHORIZED, shipped_on__isnull=True),
-        deadlines.expire_window,
-        _changed_within,
-    ),
-    Stage.IN_TRANSIT_LAPSED: (
-        Q(state=State.AUTHORIZED, shipped_on__isnull=False),
-        deadlines.expire_window,
-        _changed_within,
-    ),
-    Stage.TRACKING_REMINDER: (
-        Q(state=State.AUTHORIZED, tracking_number=""),
-        deadlines.tracking_reminder_window,
-        lambda window: day_within("shipped_on", window),
-    ),
-    Stage.REFUND_ALERT: (
-        Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
-        deadlines.refund_alert_window,
-        lambda window: day_within("notice_on", window),
-    ),
-    Stage.REFUND_OVERDUE: (
-        Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
-        deadlines.refund_overdue_window,
-        lambda window: day_within("notice_on", window),
-    ),
+# Tickets whose withdrawal binds the shop (W10): never expired, reminded without end.
+_BINDING = Q(reason__in=[reason for reason in Reason.values if binds_the_shop(reason)])
+_UNSHIPPED = Q(state=State.AUTHORIZED, shipped_on__isnull=True)
+
+Branch = tuple[Q, Callable[[Terms, date], Window], Callable[[Window], Q]]
+
+# Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
+# outside the per-policy OR so PostgreSQL can use those indexes) and its window on which
+# field of the ticket; a stage whose window differs by kind of ticket has a branch each.
+_STAGES: dict[str, list[Branch]] = {
+    Stage.RESPONSE_OVERDUE: [
+        (Q(state=State.REQUESTED), deadlines.response_overdue_window, _changed_within),
+    ],
+    Stage.ACKNOWLEDGE_DUE: [
+        (Q(state=State.REQUESTED), deadlines.acknowledge_due_window, _changed_within),
+    ],
+    Stage.SHIP_REMINDER: [
+        (_UNSHIPPED & ~_BINDING, deadlines.ship_reminder_window, _changed_within),
+        (
+            _UNSHIPPED & _BINDING,
+            partial(deadlines.ship_reminder_window, lapses=False),
+            _changed_within,
+        ),
+    ],
+    Stage.EXPIRE: [(_UNSHIPPED & ~_BINDING, deadlines.expire_window, _changed_within)],
+    Stage.IN_TRANSIT_LAPSED: [
+        (
+            Q(state=State.AUTHORIZED, shipped_on__isnull=False),
+            deadlines.expire_window,
+            _changed_within,
+        ),
+    ],
+    Stage.TRACKING_REMINDER: [
+        (
+            Q(state=State.AUTHORIZED, tracking_number=""),
+            deadlines.tracking_reminder_window,
+            lambda window: day_within("shipped_on", window),
+        ),
+    ],
+    Stage.REFUND_ALERT: [
+        (
+            Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
+            deadlines.refund_alert_window,
+            lambda window: day_within("notice_on", window),
+        ),
+    ],
+    Stage.REFUND_OVERDUE: [
+        (
+            Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
+            deadlines.refund_overdue_window,
+            lambda window: day_within("notice_on", window),
+        ),
+    ],
 }
 
 
@@ -95,10 +108,18 @@ def stage_due_q(stage: str, *, policies: Iterable[ReturnPolicy], today: date) ->
     Policies with the same window share one branch (the statutory D1/D4 windows are the
     same for all), so the SQL stays small whatever the number of policies.
     """
-    rows, window_of, within = _STAGES[stage]
+    policies = list(policies)
+    return reduce(or_, (_branch_q(branch, policies, today) for branch in _STAGES[stage]))
+
+
+def _branch_q(branch: Branch, policies: list[ReturnPolicy], today: date) -> Q:
+    rows, window_of, within = branch
+
+    def per_window(window: Window, pks: list[int]) -> Q:
+        return Q(policy_id__in=pks) & within(window)
+
     return rows & any_group(
-        ((window_of(policy.terms(), today), policy.pk) for policy in policies),
-        lambda window, pks: Q(policy_id__in=pks) & within(window),
+        ((window_of(policy.terms(), today), policy.pk) for policy in policies), per_window
     )
 
 

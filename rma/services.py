@@ -63,7 +63,12 @@ NOT_PERMITTED = {
     "diagnose": gettext_noop("You are not allowed to diagnose this ticket."),
     "resolve": gettext_noop("You are not allowed to resolve this ticket."),
 }
+WITHDRAWAL_BINDS = gettext_noop(
+    "A withdrawal cannot be rejected or expired: the consumer's notice binds the shop (W10). "
+    "Lines the law excludes were refused when it was submitted."
+)
 _CONDITION_MESSAGES = {
+    "_may_be_refused": WITHDRAWAL_BINDS,
     "_has_lines": NO_LINES,
     "_vendor_validated": VENDOR_TICKET_NEEDED,
     "_has_rejection_reason": REJECTION_NEEDS_REASON,

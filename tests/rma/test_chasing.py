@@ -13,11 +13,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.formats import date_format
 
 from backoffice.admin_filters import OverdueFilter
 from core.periods import add_months
 from deadlines.chasing import CHASED_STAGES, ChaseReport, chase_deadlines
 from notifications.models import Email
+from notifications.rendering import email_render
 from orders.models import OrderLine
 from policies.models import ReturnPolicy
 from policies.reasons import Reason
@@ -165,6 +168,28 @@ def test_it_sends_each_due_stage_once_and_nothing_for_tickets_not_yet_due(staff)
     # Lapsed, but the customer says the parcel is on its way: staff decide, not the chaser.
     in_transit.refresh_from_db()
     assert in_transit.state == State.AUTHORIZED
+
+
+def test_a_withdrawal_whose_goods_have_not_left_is_reminded_and_never_expired(staff):
+    # W10 (CRD 13(3)): the shop may wait for the goods before refunding, not undo the notice.
+    withdrawal = ticket(State.AUTHORIZED, 45, reason=Reason.WITHDRAWAL, notice_days=46)
+    defect = ticket(State.AUTHORIZED, 45)
+
+    report = chase_deadlines(now=NOW)
+
+    withdrawal.refresh_from_db()
+    defect.refresh_from_db()
+    assert (withdrawal.state, defect.state) == (State.AUTHORIZED, State.EXPIRED)
+    assert report.done[Stage.EXPIRE] == 1
+    reminder = Email.objects.get(kind="reminder_ship", ticket=withdrawal)
+    reminder.language = "en"
+    subject, text, html = email_render(reminder)
+    send_back_by = (NOW - timedelta(days=46) + timedelta(days=14)).date()  # W6
+    with translation.override("en"):
+        day = date_format(send_back_by, "DATE_FORMAT")
+    assert f"Please send the goods back by {day}" in text
+    assert "expires" not in text
+    assert not Email.objects.filter(kind="reminder_ship", ticket=defect).exists()
 
 
 def test_reminders_go_to_the_customer_and_name_the_stage(staff):

@@ -57,6 +57,17 @@ def withdrawal(notice_days_ago: int, state: str = "authorized") -> TicketDates:
     )
 
 
+def withdrawn_unshipped(authorized_days_ago: int) -> TicketDates:
+    """A withdrawal authorized that long ago whose goods have not left; its notice is of
+    the same day (the D4 refund stages are not what these rows are about)."""
+    return TicketDates(
+        state="authorized",
+        state_changed_on=ago(authorized_days_ago),
+        reason=Reason.WITHDRAWAL,
+        notice_on=TODAY,
+    )
+
+
 CASES = [
     # D1: answering on day 2 is in time; late from day 3 until the statutory day 14.
     ("D1 requested today", requested(0), ()),
@@ -78,6 +89,10 @@ CASES = [
         authorized(31, shipped_days_ago=10, tracking=True),
         (Stage.IN_TRANSIT_LAPSED,),
     ),
+    # W10: a withdrawal binds the shop; unshipped past the 30 days it is reminded, never expired.
+    ("D2 withdrawal day 30 ship reminder", withdrawn_unshipped(30), (Stage.SHIP_REMINDER,)),
+    ("D2 withdrawal day 31 reminded, not expired", withdrawn_unshipped(31), (Stage.SHIP_REMINDER,)),
+    ("D2 withdrawal day 90 still reminded", withdrawn_unshipped(90), (Stage.SHIP_REMINDER,)),
     # D3: tracking asked for 3 days after the customer says they shipped.
     ("D3 day 2 not yet", authorized(5, shipped_days_ago=2), ()),
     ("D3 day 3 tracking reminder", authorized(5, shipped_days_ago=3), (Stage.TRACKING_REMINDER,)),
@@ -175,6 +190,7 @@ def test_windows_are_what_due_stages_reads():
     assert acknowledge_due_window(TERMS, TODAY).latest == ago(14)
     assert ship_reminder_window(TERMS, TODAY).latest == ago(7)
     assert ship_reminder_window(TERMS, TODAY).before == ago(31)
+    assert ship_reminder_window(TERMS, TODAY, lapses=False).before is None  # W10
     assert expire_window(TERMS, TODAY).latest == ago(31)
     assert tracking_reminder_window(TERMS, TODAY).latest == ago(3)
     assert refund_overdue_window(TERMS, TODAY).latest == ago(14)

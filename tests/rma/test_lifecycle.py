@@ -1,10 +1,14 @@
 """SPEC §2: the ticket lifecycle — allowed transitions, refusals, permissions, the log."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from rma import services
 from rma.models import TicketEvent
 from rma.states import State
+from tests.factories import AMSTERDAM, delivered_order
 from tests.rma.lifecycle import apply, staff, ticket_in
 
 ALLOWED = [
@@ -215,3 +219,40 @@ def test_a_resolution_that_sends_goods_back_frees_the_quantity(resolution, held_
     services.ticket_resolve(ticket=ticket, by=support, resolution=resolution)
 
     assert ticket.order.lines.get().held_quantity == held_after
+
+
+# W10 (CRD art. 12, 13(3)): a withdrawal the rules allowed binds the shop. The factory's
+# orders arrived on 3 October 2026: the consumer withdraws within the period.
+WITHIN_THE_PERIOD = time_machine.travel(dt.datetime(2026, 10, 8, 12, tzinfo=AMSTERDAM))
+
+
+@WITHIN_THE_PERIOD
+@pytest.mark.django_db
+def test_support_cannot_reject_a_withdrawal_and_is_not_offered_the_button(anna, support):
+    order = delivered_order(customer=anna)
+    ticket = services.ticket_create(
+        order=order, reason="withdrawal", lines=[services.LineRequest("1", 1)], by=anna.user
+    )
+
+    assert "reject" not in services.ticket_transitions_for(ticket, support)
+    with pytest.raises(services.TicketError, match="cannot be rejected or expired"):
+        services.ticket_reject(ticket=ticket, by=support, reason="We would rather not.")
+    ticket.refresh_from_db()
+    assert ticket.state == State.REQUESTED
+
+
+@WITHIN_THE_PERIOD
+@pytest.mark.django_db
+def test_a_withdrawal_never_expires_not_by_staff_and_not_by_the_system(anna, support):
+    order = delivered_order(customer=anna)
+    ticket = services.ticket_create(
+        order=order, reason="withdrawal", lines=[services.LineRequest("1", 1)], by=anna.user
+    )
+    ticket = services.ticket_authorize(ticket=ticket, by=support)
+
+    assert "expire" not in services.ticket_transitions_for(ticket, support)
+    for by in (support, None):
+        with pytest.raises(services.TicketError, match="cannot be rejected or expired"):
+            services.ticket_expire(ticket=ticket, by=by)
+    ticket.refresh_from_db()
+    assert ticket.state == State.AUTHORIZED
