@@ -4,6 +4,13 @@ Pure: an order's facts, the lines and quantities, the reason, the policy's `Term
 day go in; an itemized `Quote` comes out, each item with its rule id so an accountant can
 read why (F1). Each item is rounded half-up to cents once, and the total is the exact sum
 of the items, so the statement always adds up.
+
+A line's units are refunded in order (SPEC §1, issue 13): the units held by other tickets
+(`LineFacts.held_by_other_tickets`, open or refunded) are the line's first units, and a
+quote takes the next ones. What the first k units of a line are worth is rounded once,
+from the exact amount, and a run of units gets the difference of two such amounts, so the
+refunds of a line's units in any split (1 + 1 + 1, 2 + 1, …) add up to the refund of the
+whole line to the cent.
 """
 
 from __future__ import annotations
@@ -48,7 +55,9 @@ def _plain(number: Decimal) -> str:
 def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
     """F1: allocate the order-level discounts over all lines pro rata by paid amount.
 
-    Largest remainder, so the shares add up to the discount to the cent.
+    Largest remainder, so the shares add up to the discount to the cent. A line's share is
+    spread over its units only when its units' net is formed (`_line_items`), never rounded
+    per unit on its own.
     """
     total = to_cents(order.discount_total)
     shares = allocate(total, [line.paid for line in order.lines]) if total else None
@@ -84,17 +93,18 @@ def quote(
             )
         )
 
+    withdrawal = _as_withdrawal(order, picked, reason=reason, terms=terms, on=on, country=country)
     items: list[QuoteItem] = []
     shares = discount_shares(order)
     for line, quantity in picked:
         items.extend(_line_items(line, quantity, shares[line.id], deductions.get(line.id)))
     goods = sum((item.amount for item in items), ZERO)
-    items.extend(_delivery_items(order, picked, reason))
+    items.extend(_delivery_items(order, picked, withdrawal=withdrawal))
     p1 = reason == Reason.ORDER_ERROR and partner_restocking_applies(order, terms)
     items.extend(
         _fee_items(
-            order, picked, goods, reason=reason, terms=terms, on=on, p1=p1,
-            changed_mind=changed_mind, country=country,
+            goods, reason=reason, terms=terms, p1=p1, changed_mind=changed_mind,
+            withdrawal=withdrawal,
         )
     )  # fmt: skip
     total = sum((item.amount for item in items), ZERO)
@@ -156,11 +166,57 @@ def _validated(
     return picked
 
 
+def _as_withdrawal(
+    order: OrderFacts,
+    picked: list[tuple[LineFacts, int]],
+    *,
+    reason: str,
+    terms: Terms,
+    on: date,
+    country: str,
+) -> bool:
+    """W10: tell whether the return is refunded as a statutory withdrawal.
+
+    It is when the consumer withdraws (R1; `_validated` has checked they may), and when a
+    consumer who may still withdraw every returned line picks an order error (R2): they
+    are returning under the statutory right whatever reason was picked, so the return is
+    free of charge (no F2, F3 or P1) and W8 refunds the delivery as for a withdrawal.
+    """
+    if reason == Reason.WITHDRAWAL:
+        return True
+    return (
+        reason == Reason.ORDER_ERROR
+        and order.customer.is_consumer
+        and all(
+            withdrawal_decision(order, line, on=on, terms=terms, country=country).allowed
+            for line, _qty in picked
+        )
+    )
+
+
 def _line_items(
     line: LineFacts, quantity: int, share: Decimal, deduction: Decimal | None
 ) -> list[QuoteItem]:
-    """F1 goods less the line's discount share for `quantity`; F4 deduction capped at the rest."""
-    goods = to_cents(quantity * line.unit_price)
+    """F1 goods less the line's discount share for `quantity`; F4 deduction capped at the rest.
+
+    The units are the `quantity` after those other tickets hold. The first k of the line's
+    n units are worth k × unit price, and k/n of the line's net (what was paid less its
+    discount share), each rounded once; the units from a to b get the worth of the first b less that
+    of the first a. So every unit always gets the same cents, and any split of the line
+    adds up to the whole line: goods to k × unit price, discount share to the share.
+    """
+    before = max(0, min(line.held_by_other_tickets, line.quantity - quantity))
+    after = before + quantity
+
+    def goods_of_first(units: int) -> Decimal:
+        return to_cents(units * line.unit_price)
+
+    def net_of_first(units: int) -> Decimal:
+        # SPEC §1: the share of a partial quantity is not rounded before the net is formed.
+        return to_cents(units * (line.paid - share) / line.quantity)
+
+    goods = goods_of_first(after) - goods_of_first(before)
+    net = net_of_first(after) - net_of_first(before)
     items = [
         QuoteItem(
             rule="F1",
@@ -174,9 +230,9 @@ def _line_items(
             line=line.id,
         )
     ]
-    # F1: a partial quantity gets its proportional part of the line's share; never more
-    # than the goods, so no refund exceeds what was paid.
-    discount = min(goods, to_cents(share * quantity / line.quantity))
+    # F1: the units' part of the line's share is what their goods and net differ by; never
+    # more than the goods, so no refund exceeds what was paid.
+    discount = min(goods, goods - net)
     if discount:
         items.append(
             QuoteItem(
@@ -205,11 +261,14 @@ def _line_items(
 
 
 def _delivery_items(
-    order: OrderFacts, picked: list[tuple[LineFacts, int]], reason: str
+    order: OrderFacts, picked: list[tuple[LineFacts, int]], *, withdrawal: bool
 ) -> list[QuoteItem]:
-    """W8: delivery refunded only for a whole-order withdrawal, up to the standard price."""
+    """W8: delivery refunded only for a whole-order withdrawal, up to the standard price.
+
+    `withdrawal` is `_as_withdrawal`'s: a consumer's in-period order error (W10) is one.
+    """
     shipping = order.shipping
-    if reason != Reason.WITHDRAWAL or shipping.price <= 0:
+    if not withdrawal or shipping.price <= 0:
         return []
     returned = {line.id: quantity for line, quantity in picked}
     whole_order = all(
@@ -243,33 +302,28 @@ def _delivery_items(
 
 
 def _fee_items(
-    order: OrderFacts,
-    picked: list[tuple[LineFacts, int]],
     goods: Decimal,
     *,
     reason: str,
     terms: Terms,
-    on: date,
     p1: bool,
     changed_mind: bool,
-    country: str,
+    withdrawal: bool,
 ) -> list[QuoteItem]:
     """F2, F3 and P1 fees, as percentages of the goods refunded after F4 deductions.
 
     Only an order error (R2) carries fees: R1 is a consumer's statutory withdrawal, free of
     charge (W10, article 7.8), and R3–R6 are the shop's, the carrier's or the vendor's
     business. F2's four seed cases (wrong product or module, wrong details, changed mind)
-    are all returned as R2; `changed_mind` only words the fee.
+    are all returned as R2; `changed_mind` only words the fee. `withdrawal` is
+    `_as_withdrawal`'s.
     """
     if reason != Reason.ORDER_ERROR:
         return []
     fees = _fees(terms, p1=p1, changed_mind=changed_mind)
     if not fees:
         return []
-    if order.customer.is_consumer and all(
-        withdrawal_decision(order, line, on=on, terms=terms, country=country).allowed
-        for line, _qty in picked
-    ):
+    if withdrawal:
         # W10: a consumer who may still withdraw is returning under the statutory right,
         # whatever reason was picked, and that is free of charge.
         return [

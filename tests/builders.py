@@ -168,3 +168,14 @@ def order(
         ),
         shipments=tuple(shipments),
     )
+
+
+# --- quantities ----------------------------------------------------------------------
+
+
+def splits(quantity: int) -> list[tuple[int, ...]]:
+    """Every way to return `quantity` units in parts, in order: 3 → (3), (2, 1), (1, 2),
+    (1, 1, 1). There are 2^(quantity-1) of them."""
+    if quantity == 0:
+        return [()]
+    return [(first, *rest) for first in range(quantity, 0, -1) for rest in splits(quantity - first)]

@@ -261,6 +261,98 @@ def test_a_consumer_who_may_still_withdraw_pays_no_order_error_fee(terms):
     assert amounts(q) == [("F1", D("240.00")), ("W10", D("0.00"))]
 
 
+# Two phones at 120.00 by express, 12.95 (standard 6.95), paid 252.95 by iDEAL.
+EXPRESS_PHONES = {
+    "shipping": shipping("express", "12.95", standard="6.95"),
+    "payments": {"ideal": "252.95"},
+}
+
+
+@pytest.mark.parametrize(
+    ("facts", "selection", "terms", "on", "expected", "total"),
+    [
+        # W10: returned as a withdrawal, so W8 refunds delivery up to the standard 6.95
+        (
+            order(phone(quantity=2), **EXPRESS_PHONES),
+            [("1", 2)],
+            VOIP,
+            IN_PERIOD,
+            [("F1", D("240.00")), ("W8", D("6.95")), ("W10", D("0.00"))],
+            D("246.95"),
+        ),
+        (
+            order(phone(quantity=2), **EXPRESS_PHONES),
+            [("1", 2)],
+            LICENCE,
+            IN_PERIOD,
+            [("F1", D("240.00")), ("W8", D("6.95")), ("W10", D("0.00"))],
+            D("246.95"),
+        ),
+        # standard delivery, no surcharge: all 4.95 back
+        (
+            order(phone(quantity=2), shipping=shipping("standard", "4.95"), paid_by="ideal"),
+            [("1", 2)],
+            VOIP,
+            IN_PERIOD,
+            [("F1", D("240.00")), ("W8", D("4.95")), ("W10", D("0.00"))],
+            D("244.95"),
+        ),
+        # W8: one of two phones is not the whole order, so no delivery
+        (
+            order(phone(quantity=2), **EXPRESS_PHONES),
+            [("1", 1)],
+            VOIP,
+            IN_PERIOD,
+            [("F1", D("120.00")), ("W8", D("0.00")), ("W10", D("0.00"))],
+            D("120.00"),
+        ),
+        # nor is the rest of an order whose other phone is in another return
+        (
+            order(phone(quantity=2, held_by_other_tickets=1), **EXPRESS_PHONES),
+            [("1", 1)],
+            VOIP,
+            IN_PERIOD,
+            [("F1", D("120.00")), ("W8", D("0.00")), ("W10", D("0.00"))],
+            D("120.00"),
+        ),
+        # withdrawal ended Monday 19 Oct: an order error, 15% of 240.00, no delivery
+        (
+            order(phone(quantity=2), **EXPRESS_PHONES),
+            [("1", 2)],
+            VOIP,
+            date(2026, 11, 2),
+            [("F1", D("240.00")), ("F3", D("-36.00"))],
+            D("204.00"),
+        ),
+        # a business has no withdrawal right: an order error, 15% of 240.00, no delivery
+        (
+            order(phone(quantity=2), customer=business(), **EXPRESS_PHONES),
+            [("1", 2)],
+            VOIP,
+            IN_PERIOD,
+            [("F1", D("240.00")), ("F3", D("-36.00"))],
+            D("204.00"),
+        ),
+    ],
+    ids=[
+        "whole-order-voip",
+        "whole-order-licence-shop",
+        "standard-delivery",
+        "part-of-the-order",
+        "rest-held-by-another-ticket",
+        "past-the-withdrawal-period",
+        "business",
+    ],
+)
+def test_a_consumers_in_period_order_error_gets_delivery_back_as_a_withdrawal(
+    facts, selection, terms, on, expected, total
+):
+    q = quote(facts, selection, reason=Reason.ORDER_ERROR, terms=terms, on=on)
+
+    assert amounts(q) == expected
+    assert q.total == total
+
+
 def test_a_consumer_past_the_withdrawal_period_pays_the_restocking_fee():
     # Withdrawal ended Monday 19 Oct; voip's facts-error window runs to Monday 2 Nov.
     facts = order(line("1", "120.00", 2), paid_by="ideal")
