@@ -48,6 +48,14 @@ class TicketCreateForm(forms.Form):
         help_text=_("line:quantity, separated by commas, e.g. 1:2, 3:1. Empty: every line."),
     )
     note = forms.CharField(label=_("Customer's description"), widget=forms.Textarea, required=False)
+    notice_on = forms.DateField(
+        label=_("Notice sent on"),
+        required=False,
+        help_text=_(
+            "Withdrawals that came by post or e-mail: the day the customer sent the notice "
+            "(postmark or e-mail date). Empty: today."
+        ),
+    )
     vendor_ticket_number = forms.CharField(label=_("Vendor support ticket"), required=False)
     factory_reset_confirmed = forms.BooleanField(label=_("Factory reset confirmed"), required=False)
 
@@ -204,6 +212,7 @@ class TicketAdmin(admin.ModelAdmin):
                     note=data["note"],
                     vendor_ticket_number=data["vendor_ticket_number"],
                     factory_reset_confirmed=data["factory_reset_confirmed"],
+                    notice_on=data["notice_on"],
                 )
             except services.TicketError as error:
                 form.add_error(None, str(error))

@@ -1,7 +1,7 @@
 """RMA tickets, their lines, their history and their labels (SPEC §2, §7).
 
 The transitions below only change the state and check their conditions; locking, the
-transition log, e-mails and PDFs live in `rma/services.py`, the only caller.
+transition log, e-mails and PDFs live in `rma/services/`, the only caller.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""What people do with tickets: every state change of a ticket goes through here.
+"""Every state change of a ticket, and the opening of one.
 
 Each service runs in one transaction, locks the ticket row first (two staff acting at
 once: the second waits, then finds the new state and gets a clear message), checks the
 transition's permission and conditions, applies it, keeps the order lines' held
-quantities in step and writes the transition log.
+quantities in step and writes the event row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,7 +28,7 @@ from policies.models import ReturnPolicy
 from policies.reasons import Reason
 from rma.emails import ticket_email_queue
 from rma.errors import TicketError
-from rma.models import EventKind, Ticket, TicketEvent, TicketLine
+from rma.models import Ticket, TicketEvent, TicketLine
 from rma.rules import claimable_quantity, reason_decision
 from rma.states import State
 
@@ -63,6 +63,12 @@ NOT_PERMITTED = {
     "diagnose": gettext_noop("You are not allowed to diagnose this ticket."),
     "resolve": gettext_noop("You are not allowed to resolve this ticket."),
 }
+NOTICE_ONLY_FOR_WITHDRAWALS = gettext_noop("Only a withdrawal has a date of notice (W3).")
+NOTICE_DAY_BY_STAFF = gettext_noop(
+    "The date of notice of an online withdrawal is the day it is submitted (W3)."
+)
+NOTICE_IN_FUTURE = gettext_noop("The notice cannot have been sent after today ({today}).")
+NOTICE_BEFORE_ORDER = gettext_noop("The notice cannot have been sent before order {order}.")
 WITHDRAWAL_BINDS = gettext_noop(
     "A withdrawal cannot be rejected or expired: the consumer's notice binds the shop (W10). "
     "Lines the law excludes were refused when it was submitted."
@@ -101,16 +107,23 @@ def ticket_create(
     note: str = "",
     factory_reset_confirmed: bool = False,
     vendor_ticket_number: str = "",
+    notice_on: date | None = None,
 ) -> Ticket:
-    """Open a return request for lines of an order and hold their quantities."""
+    """Open a return request for lines of an order and hold their quantities.
+
+    W3: a withdrawal's date of notice is what counts. Submitted online it is today; staff
+    registering a notice that came by post or e-mail give the day it was sent
+    (`notice_on`), and eligibility and every deadline run from that day.
+    """
     if not lines:
         raise TicketError(_(NO_LINES))
     if reason not in Reason.values:
         raise TicketError(_("Unknown reason {reason}.").format(reason=reason))
+    today = timezone.localdate()
+    notice_on = _notice_day(order, reason, notice_on, by=by, today=today)
     order_lines = _locked_order_lines(order, lines)
     policy = policy or ReturnPolicy.default()
-    today = timezone.localdate()
-    _check_eligibility(order, reason, lines, policy=policy, on=today)
+    _check_eligibility(order, reason, lines, policy=policy, on=notice_on or today)
     ticket = Ticket.objects.create(
         number=ticket_number_next(today.year),
         order=order,
@@ -120,8 +133,7 @@ def ticket_create(
         customer_note=note,
         factory_reset_confirmed=factory_reset_confirmed,
         vendor_ticket_number=vendor_ticket_number,
-        # W3: an online withdrawal is noticed the moment it is submitted.
-        notice_on=today if reason == Reason.WITHDRAWAL else None,
+        notice_on=notice_on,
     )
     TicketLine.objects.bulk_create(
         TicketLine(
@@ -142,10 +154,34 @@ def ticket_create(
     except IntegrityError as exc:  # the database's own check: never more than delivered
         raise TicketError(_("These quantities are no longer available for return.")) from exc
     event = TicketEvent.objects.create(
-        ticket=ticket, by=by, from_state="", to_state=State.REQUESTED, note=note
+        ticket=ticket,
+        by=by,
+        from_state="",
+        to_state=State.REQUESTED,
+        note=note,
+        data={"notice_on": notice_on} if notice_on else {},
     )
     _announce_after_commit(event)
     return ticket
+
+
+def _notice_day(
+    order: Order, reason: str, notice_on: date | None, *, by: User, today: date
+) -> date | None:
+    """W3: the withdrawal's date of notice; only staff register one sent on an earlier day."""
+    if reason != Reason.WITHDRAWAL:
+        if notice_on is not None:
+            raise TicketError(_(NOTICE_ONLY_FOR_WITHDRAWALS))
+        return None
+    if notice_on is None or notice_on == today:
+        return today
+    if not by.has_perm("rma.add_ticket"):
+        raise TicketError(_(NOTICE_DAY_BY_STAFF))
+    if notice_on > today:
+        raise TicketError(_(NOTICE_IN_FUTURE).format(today=today.isoformat()))
+    if notice_on < timezone.localdate(order.placed_at):
+        raise TicketError(_(NOTICE_BEFORE_ORDER).format(order=order.number))
+    return notice_on
 
 
 def _locked_order_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str, OrderLine]:
@@ -300,6 +336,8 @@ def _announce_after_commit(event: TicketEvent) -> None:
     }
     if kind == "withdrawal_receipt":
         context["notice_at"] = event.at
+        # W3: a notice sent by post or e-mail counts from its own day, not from ours.
+        context["notice_registered_late"] = ticket.notice_on != timezone.localdate(event.at)
     ticket_email_queue(ticket=ticket, kind=kind, stage=str(event.pk), context=context)
 
 
@@ -336,67 +374,3 @@ def ticket_diagnose(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
 
 def ticket_resolve(*, ticket: Ticket, by: User, resolution: str, note: str = "") -> Ticket:
     return _transition(ticket, name="resolve", by=by, note=note, resolution=resolution)
-
-
-# The details staff edit by hand, each of which moves a deadline: the shipping day (D2:
-# a shipped parcel never expires), the tracking number (D3, R10), the vendor's support
-# ticket (V3: needed to authorize) and the vendor's RMA number (V2).
-DETAIL_FIELDS = ("shipped_on", "tracking_number", "vendor_ticket_number", "vendor_rma_number")
-SHIPPED_IN_FUTURE = gettext_noop("The parcel cannot have been shipped after today ({today}).")
-NOT_ALLOWED_TO_EDIT = gettext_noop("You are not allowed to change this ticket.")
-DETAIL_TOO_LONG = gettext_noop("The {field} can be at most {max} characters long.")
-
-
-def _check_details(changes: Mapping[str, object]) -> None:
-    """Refuse a detail the ticket cannot hold, before anything is written."""
-    for name, value in changes.items():
-        field = Ticket._meta.get_field(name)
-        if name == "shipped_on":
-            if value is not None and not isinstance(value, date):
-                raise ValueError(f"shipped_on must be a date or None, not {value!r}")
-            today = timezone.localdate()
-            if value is not None and value > today:
-                raise TicketError(_(SHIPPED_IN_FUTURE).format(today=today.isoformat()))
-        elif not isinstance(value, str):
-            raise ValueError(f"{name} must be text, not {value!r}")
-        elif field.max_length is not None and len(value.strip()) > field.max_length:
-            raise TicketError(
-                _(DETAIL_TOO_LONG).format(field=field.verbose_name, max=field.max_length)
-            )
-
-
-def ticket_details_set(
-    *, ticket: Ticket, by: User | None, changes: Mapping[str, object], note: str = ""
-) -> Ticket:
-    """Change the ticket's shipping day, tracking number or vendor numbers, writing one
-    history row per field that really changed (who, when, old → new)."""
-    unknown = set(changes) - set(DETAIL_FIELDS)
-    if unknown:
-        raise ValueError(f"not a ticket detail: {', '.join(sorted(unknown))}")
-    if by is not None and not by.has_perm("rma.change_ticket"):
-        raise TicketError(_(NOT_ALLOWED_TO_EDIT))
-    _check_details(changes)
-    with transaction.atomic():
-        locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
-        events = []
-        for field_name, value in changes.items():
-            if isinstance(value, str):
-                value = value.strip()
-            old = getattr(locked, field_name)
-            if value == old:
-                continue
-            setattr(locked, field_name, value)
-            events.append(
-                TicketEvent(
-                    ticket=locked,
-                    kind=EventKind.CHANGE,
-                    by=by,
-                    note=note,
-                    internal=True,
-                    data={"field": field_name, "old": old, "new": value},
-                )
-            )
-        if events:
-            locked.save(update_fields=[event.data["field"] for event in events])
-            TicketEvent.objects.bulk_create(events)
-    return locked
