@@ -91,6 +91,7 @@ from rma.models import Ticket, TicketEvent  # noqa: E402
 from rma.selectors import tickets_due  # noqa: E402
 from rma.states import State  # noqa: E402
 from vendors.models import VendorCase  # noqa: E402
+from withdrawals.rules import refund_due_by  # noqa: E402
 
 NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
@@ -136,6 +137,7 @@ def _add_due(order: Order, policy: ReturnPolicy, count: int = 100) -> list[tuple
             state=fields["state"],
             shipped_on=None if shipped is None else TODAY - timedelta(days=shipped),
             notice_on=None if notice is None else TODAY - timedelta(days=notice),
+            refund_due_on=None if notice is None else refund_due_by(TODAY - timedelta(days=notice)),
         )
         Ticket.objects.filter(pk=ticket.pk).update(state_changed_at=_days_ago(changed))
         snapshot.append((ticket.pk, fields["state"], _days_ago(changed)))

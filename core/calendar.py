@@ -1,13 +1,21 @@
-"""The legal calendar: which days count as working days when a period ends (W2).
+"""The legal calendar: on which days a statutory period may end (W2).
 
 Regulation 1182/71 article 3.4: a period whose last day is a Saturday, a Sunday or a
-public holiday ends at the end of the next working day. The holidays are the country's
-(`holidays` package); the shop's own country is `SHOP_COUNTRY` unless a caller says
-otherwise.
+public holiday ends at the end of the next working day. Which days are holidays is each
+country's law: for the Netherlands the Algemene termijnenwet (Atw), whose list is not
+the `holidays` package's labour calendar. Atw art. 3(1) names New Year's Day, Easter and
+Whit Monday, both Christmas days, Ascension Day, King's Day and 5 May (every year, not
+only each fifth: that rule is about days off in labour agreements); art. 3(2) adds Good
+Friday; art. 3(3) lets the government equate further days by decree (Staatscourant).
+
+`LegalCalendar` is pure: the rules take one as a parameter. The decree days are data
+staff keep (`policies.LegalHoliday`, shipped with the published ones below); the
+default calendar here carries the published ones so the rules and tests need no database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -15,23 +23,57 @@ import holidays
 
 SHOP_COUNTRY = "NL"
 
+# Atw art. 3(3): days equated with a holiday by decree, as published in the Staatscourant
+# (the Friday after Ascension Day, bridge days). Staff add new ones as data.
+NL_DECREE_DAYS = frozenset(
+    {
+        date(2026, 1, 2),
+        date(2026, 5, 15),
+        date(2027, 5, 7),
+        date(2028, 4, 28),
+        date(2028, 5, 26),
+    }
+)
 
-@lru_cache(maxsize=64)
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year))
+
+@lru_cache(maxsize=256)
+def statutory_holidays(country: str, year: int) -> frozenset[date]:
+    """The days the law of `country` counts as holidays for time limits, in `year`."""
+    days = set(holidays.country_holidays(country, years=year))
+    if country == "NL":
+        days.add(date(year, 5, 5))  # Atw art. 3(1): 5 May every year
+    return frozenset(days)
 
 
-def is_working_day(day: date, country: str = SHOP_COUNTRY) -> bool:
-    """Tell whether `day` is neither a weekend day nor a public holiday of `country`."""
-    return day.weekday() < 5 and day not in _public_holidays(country, day.year)
+@dataclass(frozen=True)
+class LegalCalendar:
+    """A country's statutory holidays plus the days added to them (decrees, by staff)."""
+
+    country: str = SHOP_COUNTRY
+    added_days: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        """Tell whether `day` is neither a weekend day nor a holiday of this calendar."""
+        return (
+            day.weekday() < 5
+            and day not in statutory_holidays(self.country, day.year)
+            and day not in self.added_days
+        )
+
+    def next_working_day(self, day: date) -> date:
+        """Return `day` itself if it is a working day, else the first working day after it.
+
+        W2: a period ending on a Saturday, Sunday or holiday ends at the end of the next
+        working day; the loop covers Christmas followed by a weekend.
+        """
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def period_end(self, start: date, days: int) -> date:
+        """The last day of a period of `days` days counted from the day after `start`."""
+        return self.next_working_day(start + timedelta(days=days))
 
 
-def next_working_day(day: date, country: str = SHOP_COUNTRY) -> date:
-    """Return `day` itself if it is a working day, else the first working day after it.
-
-    W2 (Regulation 1182/71 article 3.4): a period ending on a Saturday, Sunday or public
-    holiday ends at the end of the next working day; the loop covers Christmas + weekend.
-    """
-    while not is_working_day(day, country):
-        day += timedelta(days=1)
-    return day
+# The shop's calendar with the published decree days: what the rules use by default.
+SHOP_CALENDAR = LegalCalendar(SHOP_COUNTRY, NL_DECREE_DAYS)

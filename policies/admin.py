@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from policies.models import ReturnPolicy
+from policies.models import LegalHoliday, ReturnPolicy
 
 
 @admin.register(ReturnPolicy)
@@ -20,3 +20,12 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # tickets keep the policy they were decided under
+
+
+@admin.register(LegalHoliday)
+class LegalHolidayAdmin(admin.ModelAdmin):
+    """W2: the days beyond the law's fixed list that end no period (e.g. Atw decree days)."""
+
+    list_display = ["day", "country", "name", "source"]
+    list_filter = ["country"]
+    date_hierarchy = "day"

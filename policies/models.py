@@ -119,3 +119,27 @@ class ReturnPolicy(models.Model):
             name=PRESET_NAMES[preset],
             **{name: getattr(terms, name) for name in Terms.field_names()},
         )
+
+
+class LegalHoliday(models.Model):
+    """A day the law of a country counts as a holiday beyond its fixed list (W2): in the
+    Netherlands the days the government equates with one by decree (Atw art. 3(3),
+    published in the Staatscourant). Shipped with the published ones; staff add new ones."""
+
+    country = models.CharField(_("country"), max_length=2, default="NL")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("what it is"), max_length=120)
+    source = models.CharField(
+        _("source"), max_length=200, blank=True, help_text=_("E.g. the Staatscourant issue.")
+    )
+
+    class Meta:
+        ordering = ["country", "day"]
+        verbose_name = _("legal holiday")
+        verbose_name_plural = _("legal holidays")
+        constraints = [
+            models.UniqueConstraint(fields=["country", "day"], name="legal_holiday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.day.isoformat()} {self.name}"

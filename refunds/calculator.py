@@ -24,7 +24,7 @@ from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.calendar import SHOP_COUNTRY
+from core.calendar import SHOP_CALENDAR, LegalCalendar
 from core.money import ZERO, allocate, to_cents
 from core.periods import Sentence
 from orders.enums import PaymentMethod
@@ -75,14 +75,14 @@ def quote(
     store_credit_choice: bool = False,
     deductions: Mapping[str, Decimal] | None = None,
     investigation_hours: Decimal | None = None,
-    country: str = SHOP_COUNTRY,
+    calendar: LegalCalendar = SHOP_CALENDAR,
 ) -> Quote:
     """Quote the refund for returning `selection` [(line id, quantity)] for `reason` on `on`.
 
     `deductions` are F4's depreciation/repair amounts per line id, set at diagnosis;
     `investigation_hours` (R8, R12) become an F5 charge at the policy's hourly rate.
     """
-    picked = _validated(order, selection, reason=reason, terms=terms, on=on, country=country)
+    picked = _validated(order, selection, reason=reason, terms=terms, on=on, calendar=calendar)
     deductions = dict(deductions or {})
     unknown = set(deductions) - {line.id for line, _qty in picked}
     if unknown:
@@ -93,7 +93,7 @@ def quote(
             )
         )
 
-    withdrawal = _as_withdrawal(order, picked, reason=reason, terms=terms, on=on, country=country)
+    withdrawal = _as_withdrawal(order, picked, reason=reason, terms=terms, on=on, calendar=calendar)
     items: list[QuoteItem] = []
     shares = discount_shares(order)
     for line, quantity in picked:
@@ -126,7 +126,7 @@ def _validated(
     reason: str,
     terms: Terms,
     on: date,
-    country: str,
+    calendar: LegalCalendar,
 ) -> list[tuple[LineFacts, int]]:
     """Refuse unknown lines, bad quantities and reasons the line cannot use that day."""
     if reason not in Reason.values:
@@ -159,7 +159,7 @@ def _validated(
                     quantity=quantity,
                 )
             )
-        decision = reason_decision(order, line, reason, terms=terms, on=on, country=country)
+        decision = reason_decision(order, line, reason, terms=terms, on=on, calendar=calendar)
         if not decision.allowed:
             raise QuoteError(decision.sentence)
         picked.append((line, quantity))
@@ -173,7 +173,7 @@ def _as_withdrawal(
     reason: str,
     terms: Terms,
     on: date,
-    country: str,
+    calendar: LegalCalendar,
 ) -> bool:
     """W10: tell whether the return is refunded as a statutory withdrawal.
 
@@ -188,7 +188,7 @@ def _as_withdrawal(
         reason == Reason.ORDER_ERROR
         and order.customer.is_consumer
         and all(
-            withdrawal_decision(order, line, on=on, terms=terms, country=country).allowed
+            withdrawal_decision(order, line, on=on, terms=terms, calendar=calendar).allowed
             for line, _qty in picked
         )
     )

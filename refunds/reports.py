@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.calendar import SHOP_COUNTRY
+from core.calendar import SHOP_CALENDAR, LegalCalendar
 from orders.facts import OrderFacts
 from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
 from policies.reasons import Reason
+from policies.selectors import legal_calendar
 from policies.terms import Terms
 from refunds.calculator import quote
 from refunds.quotes import QuoteError
@@ -82,7 +82,7 @@ def _line(eligibility: LineEligibility) -> dict[str, Any]:
 
 
 def returnability_report(
-    order: OrderFacts, terms: Terms, on: date, *, country: str = SHOP_COUNTRY
+    order: OrderFacts, terms: Terms, on: date, *, calendar: LegalCalendar = SHOP_CALENDAR
 ) -> dict[str, Any]:
     """Report, per line, what can be returned on `on` under `terms` (Appendix B)."""
     return {
@@ -90,7 +90,7 @@ def returnability_report(
         "on": on.isoformat(),
         "policy": terms.preset,
         "lines": [
-            _line(line_eligibility(order, line, terms=terms, on=on, country=country))
+            _line(line_eligibility(order, line, terms=terms, on=on, calendar=calendar))
             for line in order.lines
         ],
     }
@@ -151,7 +151,7 @@ def returnability(order: Order | str, *, on: dt.date, preset: str | None = None)
     """Appendix B's returnability report of an order on a day."""
     order = _order(order) if isinstance(order, str) else order
     return returnability_report(
-        order_facts(order), policy_terms(preset), on, country=settings.SHOP_COUNTRY
+        order_facts(order), policy_terms(preset), on, calendar=legal_calendar()
     )
 
 
@@ -181,7 +181,7 @@ def refund_quote(
             on=on,
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
-            country=settings.SHOP_COUNTRY,
+            calendar=legal_calendar(),
         ).as_dict()
     except QuoteError as error:
         raise ReportError(str(error)) from None

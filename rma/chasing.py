@@ -35,7 +35,6 @@ from rma.emails import ticket_email_queue
 from rma.models import Ticket
 from rma.selectors import stage_due_q, tickets_due
 from rma.services import TicketError, ticket_expire
-from withdrawals.rules import refund_due_by
 
 # Tickets read per round trip: memory stays flat however many are due.
 CHUNK_SIZE = 500
@@ -86,7 +85,7 @@ def _context(ticket: Ticket, stage: str, today: date) -> dict:
         context["statutory"] = stage == Stage.ACKNOWLEDGE_DUE
     elif stage in (Stage.REFUND_ALERT, Stage.REFUND_OVERDUE):
         context["notice_on"] = ticket.notice_on
-        context["refund_due_on"] = refund_due_by(ticket.notice_on)
+        context["refund_due_on"] = ticket.refund_due_on
         context["overdue"] = stage == Stage.REFUND_OVERDUE
         # W7: the shop may wait for the goods or proof of sending; the accountant decides.
         context["shipped_on"] = ticket.shipped_on

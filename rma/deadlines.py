@@ -24,7 +24,6 @@ from core.periods import Window
 from policies.reasons import Reason, binds_the_shop
 from policies.terms import Terms
 from rma.states import OPEN_STATES, State
-from withdrawals.rules import STATUTORY_DAYS
 
 # Article 17.2 of the webstore4 terms (the Dutch model terms every preset shares): a
 # complaint is answered, or at least acknowledged, within 14 days of its receipt.
@@ -85,6 +84,7 @@ class TicketDates:
     state_changed_on: date  # the local day the ticket entered its current state
     reason: str
     notice_on: date | None = None  # W3: a withdrawal's date of notice
+    refund_due_on: date | None = None  # W7: its refund's due day
     shipped_on: date | None = None  # R10: the day the customer says they shipped
     has_tracking: bool = False
 
@@ -135,21 +135,14 @@ def tracking_reminder_window(terms: Terms, today: date) -> Window:
 
 
 def refund_overdue_window(terms: Terms, today: date) -> Window:
-    """D4 (W7): the refund is due on notice + 14; from that day on the ticket is overdue.
-
-    Expressed on the notice day: due (notice + 14) <= today  ⇔  notice <= today - 14
-    (`withdrawals.rules.refund_due_by`).
-    """
-    return Window(latest=_days(today, STATUTORY_DAYS))
+    """D4 (W7): overdue from the refund's due day on (`Ticket.refund_due_on`, fixed at the
+    notice by `withdrawals.rules.refund_due_by`)."""
+    return Window(latest=today)
 
 
 def refund_alert_window(terms: Terms, today: date) -> Window:
     """D4 (W7): accountants hear `refund_alert_days` before the due day, until it comes."""
-    overdue = refund_overdue_window(terms, today).latest
-    return Window(
-        latest=overdue + timedelta(days=terms.refund_alert_days),
-        before=overdue,
-    )
+    return Window(latest=today + timedelta(days=terms.refund_alert_days), before=today)
 
 
 def response_due_on(requested_on: date, terms: Terms) -> date:
@@ -192,8 +185,8 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
         ):
             due.append(Stage.TRACKING_REMINDER)
     if ticket.reason == Reason.WITHDRAWAL and ticket.state in OPEN_STATES:
-        if refund_alert_window(terms, today).contains(ticket.notice_on):
+        if refund_alert_window(terms, today).contains(ticket.refund_due_on):
             due.append(Stage.REFUND_ALERT)
-        if refund_overdue_window(terms, today).contains(ticket.notice_on):
+        if refund_overdue_window(terms, today).contains(ticket.refund_due_on):
             due.append(Stage.REFUND_OVERDUE)
     return tuple(due)

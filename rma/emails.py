@@ -18,12 +18,13 @@ from notifications.models import Email
 from notifications.services import customer_email_queue
 from orders.enums import ProductFlag, Route
 from policies.reasons import Reason, goes_to_vendor, shop_pays_return
+from policies.selectors import legal_calendar
 from rma.deadlines import authorization_valid_until, response_due_on
 from rma.labels import LabelRefused, ticket_label
 from rma.models import Ticket
 from rma.routes import shop_forwards
 from rma.states import Resolution
-from withdrawals.rules import goods_back_by, refund_due_by
+from withdrawals.rules import goods_back_by
 
 # Every kind about a ticket; the tests render each one in every language.
 CUSTOMER_KINDS = (
@@ -89,8 +90,8 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "response_due_on": response_due_on(requested_on, terms),  # D1
         "ship_by": authorization_valid_until(changed_on, terms),  # D2
         "notice_on": notice_on,
-        "send_back_by": goods_back_by(notice_on) if notice_on else None,  # W6
-        "refund_due_on": refund_due_by(notice_on) if notice_on else None,  # W7, D4
+        "send_back_by": goods_back_by(notice_on, legal_calendar()) if notice_on else None,  # W6
+        "refund_due_on": ticket.refund_due_on,  # W7, D4
     }
 
 

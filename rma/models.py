@@ -59,6 +59,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     # W3: for a withdrawal the date of notice is what counts (W6, W7 deadlines run from it).
     notice_on = models.DateField(_("notice received on"), null=True, blank=True)
+    # W7: a withdrawal's refund is due by this day (notice + 14, moved past weekends and
+    # holidays by W2); D4 chases it.
+    refund_due_on = models.DateField(_("refund due by"), null=True, blank=True)
     customer_note = models.TextField(_("customer's description"), blank=True)
     # R8: devices with a login must be factory reset; the customer confirms it on submit.
     factory_reset_confirmed = models.BooleanField(_("factory reset confirmed"), default=False)
@@ -99,14 +102,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state="authorized", tracking_number=""),
                 name="ticket_d3_no_tracking_idx",
             ),
-            # D4 refund alert (W7): open withdrawals by their date of notice.
+            # D4 refund alert (W7): open withdrawals by their refund's due day.
             models.Index(
-                fields=["notice_on"],
+                fields=["refund_due_on"],
                 condition=Q(
                     reason="withdrawal",
                     state__in=[str(state) for state in OPEN_STATES],
                 ),
-                name="ticket_d4_open_notice_idx",
+                name="ticket_d4_open_refund_idx",
             ),
         ]
         permissions = [

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.calendar import SHOP_COUNTRY
+from core.calendar import SHOP_CALENDAR, LegalCalendar
 from core.periods import Sentence, add_months, long_date
 from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
 from policies.reasons import Reason
@@ -164,14 +164,14 @@ def reason_decision(
     terms: Terms,
     on: date,
     serial: str | None = None,
-    country: str = SHOP_COUNTRY,
+    calendar: LegalCalendar = SHOP_CALENDAR,
 ) -> ReasonDecision:
     """Decide whether `line` (or one unit of it, by `serial`) can be returned for `reason`."""
     if reason not in RULE:
         raise ValueError(f"unknown reason {reason!r}")
     if reason == Reason.WITHDRAWAL:
         # W10: statutory, whatever the policy; R11 cannot narrow it either.
-        decision = withdrawal_decision(order, line, on=on, terms=terms, country=country)
+        decision = withdrawal_decision(order, line, on=on, terms=terms, calendar=calendar)
         if decision.allowed and claimable_quantity(order, line, reason, on) == 0:
             return _refuse(reason, (), HELD_ELSEWHERE)
         return ReasonDecision(
@@ -377,7 +377,12 @@ def _defective(
 
 
 def line_eligibility(
-    order: OrderFacts, line: LineFacts, *, terms: Terms, on: date, country: str = SHOP_COUNTRY
+    order: OrderFacts,
+    line: LineFacts,
+    *,
+    terms: Terms,
+    on: date,
+    calendar: LegalCalendar = SHOP_CALENDAR,
 ) -> LineEligibility:
     """Decide everything the returnability report shows for one line."""
     return LineEligibility(
@@ -385,11 +390,11 @@ def line_eligibility(
         returnable_quantity=returnable_quantity(order, line, on),
         withdrawable_quantity=claimable_quantity(order, line, Reason.WITHDRAWAL, on),
         units=order.units(line.id, on),
-        withdrawal=withdrawal_decision(order, line, on=on, terms=terms, country=country),
+        withdrawal=withdrawal_decision(order, line, on=on, terms=terms, calendar=calendar),
         warranty=warranty(order, line, on),
         legal_guarantee=legal_guarantee(order, line, terms, on),
         decisions=tuple(
-            reason_decision(order, line, reason, terms=terms, on=on, country=country)
+            reason_decision(order, line, reason, terms=terms, on=on, calendar=calendar)
             for reason in Reason.values
         ),
     )

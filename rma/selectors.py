@@ -89,14 +89,14 @@ _STAGES: dict[str, list[Branch]] = {
         (
             Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
             deadlines.refund_alert_window,
-            lambda window: day_within("notice_on", window),
+            lambda window: day_within("refund_due_on", window),
         ),
     ],
     Stage.REFUND_OVERDUE: [
         (
             Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
             deadlines.refund_overdue_window,
-            lambda window: day_within("notice_on", window),
+            lambda window: day_within("refund_due_on", window),
         ),
     ],
 }

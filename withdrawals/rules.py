@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.calendar import SHOP_COUNTRY, next_working_day
+from core.calendar import SHOP_CALENDAR, LegalCalendar
 from core.money import to_cents
 from core.periods import Sentence, long_date
 from orders.facts import Flag, LineFacts, OrderFacts
@@ -67,7 +67,7 @@ def withdrawal_decision(
     *,
     on: date,
     terms: Terms,
-    country: str = SHOP_COUNTRY,
+    calendar: LegalCalendar = SHOP_CALENDAR,
 ) -> WithdrawalDecision:
     """Decide whether the consumer can withdraw from `line` on `on`, and until when."""
     if not order.customer.is_consumer:
@@ -85,7 +85,7 @@ def withdrawal_decision(
     last_day = period_end = None
     if start is not None:
         period_end = start + timedelta(days=days)
-        last_day = next_working_day(period_end, country)
+        last_day = calendar.next_working_day(period_end)
     expired = last_day is not None and on > last_day
     exclusion = _exclusion(line, on)
 
@@ -140,14 +140,16 @@ def _open_sentence(last_day: date | None, days: int, sealed: bool) -> Sentence:
     return format_lazy(_("You can withdraw until {day}."), day=long_date(last_day))
 
 
-def goods_back_by(notice_date: date) -> date:
-    """W6: the consumer sends the goods back within 14 days after the notice."""
-    return notice_date + timedelta(days=STATUTORY_DAYS)
+def goods_back_by(notice_date: date, calendar: LegalCalendar = SHOP_CALENDAR) -> date:
+    """W6: the consumer sends the goods back within 14 days after the notice (W2: a last
+    day on a weekend or holiday moves to the next working day)."""
+    return calendar.period_end(notice_date, STATUTORY_DAYS)
 
 
-def refund_due_by(notice_date: date) -> date:
-    """W7: the shop refunds within 14 days after the notice (D4 alerts before it is late)."""
-    return notice_date + timedelta(days=STATUTORY_DAYS)
+def refund_due_by(notice_date: date, calendar: LegalCalendar = SHOP_CALENDAR) -> date:
+    """W7: the shop refunds within 14 days after the notice, counted as W2 says (D4 alerts
+    before it is late)."""
+    return calendar.period_end(notice_date, STATUTORY_DAYS)
 
 
 def service_owed(price: Decimal, performed_share: Decimal) -> Decimal:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,11 +25,13 @@ from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
 from policies.reasons import Reason
+from policies.selectors import legal_calendar
 from rma.emails import ticket_email_queue
 from rma.errors import TicketError
 from rma.models import Ticket, TicketEvent, TicketLine
 from rma.rules import claimable_quantity, reason_decision
 from rma.states import State
+from withdrawals.rules import refund_due_by
 
 # Messages a person may see; the tests assert on them. Whole sentences per action, so
 # each language can order its words its own way.
@@ -134,6 +135,8 @@ def ticket_create(
         factory_reset_confirmed=factory_reset_confirmed,
         vendor_ticket_number=vendor_ticket_number,
         notice_on=notice_on,
+        # W7: the refund's due day, fixed at notice with the legal calendar (W2).
+        refund_due_on=refund_due_by(notice_on, legal_calendar()) if notice_on else None,
     )
     TicketLine.objects.bulk_create(
         TicketLine(
@@ -239,11 +242,10 @@ def _check_eligibility(
     (R1–R6, R11, W1–W5, V4, P1), with the rules' own sentence as the message."""
     facts = order_facts(order_for_rules(order.number))
     terms = policy.terms()
+    calendar = legal_calendar()
     for request in lines:
         line = facts.line(request.line_id)
-        decision = reason_decision(
-            facts, line, reason, terms=terms, on=on, country=settings.SHOP_COUNTRY
-        )
+        decision = reason_decision(facts, line, reason, terms=terms, on=on, calendar=calendar)
         if not decision.allowed:
             raise TicketError(
                 _("Line %(line)s: %(why)s") % {"line": request.line_id, "why": decision.sentence}

@@ -32,6 +32,7 @@ from rma.states import State
 from tests.factories import AMSTERDAM, UserFactory, delivered_order
 from tests.threads import in_parallel
 from vendors.models import VendorCase
+from withdrawals.rules import refund_due_by
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=AMSTERDAM)
 HOLDING = (State.REQUESTED, State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED)
@@ -75,6 +76,9 @@ def ticket(
         reason=reason,
         state=state,
         notice_on=None if notice_days is None else (now - timedelta(days=notice_days)).date(),
+        refund_due_on=None
+        if notice_days is None
+        else refund_due_by((now - timedelta(days=notice_days)).date()),
         shipped_on=None if shipped_days is None else (now - timedelta(days=shipped_days)).date(),
         tracking_number=tracking,
     )
@@ -296,7 +300,9 @@ def test_d4_alerts_every_active_accountant_and_no_one_else(staff):
         [staff["accountant"].email, bea.email]
     )
     assert {alert.subject_id for alert in alerts} == {withdrawal.pk}
-    assert alerts.first().context["refund_due_on"] == str((NOW + timedelta(days=2)).date())
+    # Notice on Sunday 8 November: the 14th day is Sunday 22nd, so W7 (with W2) ends on
+    # Monday 23 November.
+    assert alerts.first().context["refund_due_on"] == "2026-11-23"
     assert report.done[Stage.REFUND_ALERT] == 1
     assert not Email.objects.filter(to=staff["support"].email).exists()
 
@@ -372,8 +378,8 @@ def test_the_stage_queries_use_the_partial_indexes(staff):
             (Stage.SHIP_REMINDER, "ticket_d2_unshipped_idx"),
             (Stage.EXPIRE, "ticket_d2_unshipped_idx"),
             (Stage.TRACKING_REMINDER, "ticket_d3_no_tracking_idx"),
-            (Stage.REFUND_ALERT, "ticket_d4_open_notice_idx"),
-            (Stage.REFUND_OVERDUE, "ticket_d4_open_notice_idx"),
+            (Stage.REFUND_ALERT, "ticket_d4_open_refund_idx"),
+            (Stage.REFUND_OVERDUE, "ticket_d4_open_refund_idx"),
         ]:
             plan = tickets_due(stage=stage, today=NOW.date(), policies=policies).explain()
             assert index in plan, (stage, plan)

@@ -19,6 +19,7 @@ from rma.deadlines import (
     ship_reminder_window,
     tracking_reminder_window,
 )
+from withdrawals.rules import refund_due_by
 
 TODAY = date(2026, 11, 20)
 # The webstore4 numbers: answer in 2 days, remind to ship after 7, valid 30, tracking
@@ -52,6 +53,7 @@ def withdrawal(notice_days_ago: int, state: str = "authorized") -> TicketDates:
         state_changed_on=ago(1),
         reason=Reason.WITHDRAWAL,
         notice_on=ago(notice_days_ago),
+        refund_due_on=refund_due_by(ago(notice_days_ago)),
         shipped_on=ago(1),
         has_tracking=True,
     )
@@ -141,6 +143,7 @@ CASES = [
             state_changed_on=ago(12),
             reason=Reason.WITHDRAWAL,
             notice_on=ago(12),
+            refund_due_on=refund_due_by(ago(12)),
         ),
         (Stage.RESPONSE_OVERDUE, Stage.REFUND_ALERT),
     ),
@@ -193,9 +196,10 @@ def test_windows_are_what_due_stages_reads():
     assert ship_reminder_window(TERMS, TODAY, lapses=False).before is None  # W10
     assert expire_window(TERMS, TODAY).latest == ago(31)
     assert tracking_reminder_window(TERMS, TODAY).latest == ago(3)
-    assert refund_overdue_window(TERMS, TODAY).latest == ago(14)
-    assert refund_alert_window(TERMS, TODAY).latest == ago(11)
-    assert refund_alert_window(TERMS, TODAY).before == ago(14)
+    # D4 reads the refund's due day, stored at notice (W7 counted with W2's calendar).
+    assert refund_overdue_window(TERMS, TODAY).latest == TODAY
+    assert refund_alert_window(TERMS, TODAY).latest == TODAY + timedelta(days=3)
+    assert refund_alert_window(TERMS, TODAY).before == TODAY
 
 
 def test_every_stage_has_a_label_for_staff():

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from core.calendar import is_working_day
+from core.calendar import SHOP_CALENDAR, LegalCalendar
 from orders.facts import Flag
 from policies.terms import PRESETS, Terms
 from tests.builders import business, licence, nvr, order, partner, phone, shipment
@@ -113,7 +113,7 @@ def test_a_last_day_on_a_weekend_or_holiday_moves_to_the_next_working_day(delive
     ],
 )
 def test_working_days_come_from_the_dutch_holiday_calendar(day, working):
-    assert is_working_day(day) is working
+    assert SHOP_CALENDAR.is_working_day(day) is working
 
 
 def test_the_shops_country_decides_the_holidays():
@@ -121,7 +121,9 @@ def test_the_shops_country_decides_the_holidays():
     facts = order_delivered(date(2026, 10, 28))
 
     assert decide(facts, on=date(2026, 10, 28)).last_day == date(2026, 11, 11)
-    assert decide(facts, on=date(2026, 10, 28), country="BE").last_day == date(2026, 11, 12)
+    assert decide(facts, on=date(2026, 10, 28), calendar=LegalCalendar("BE")).last_day == date(
+        2026, 11, 12
+    )
 
 
 @pytest.mark.parametrize(
