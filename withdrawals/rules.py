@@ -56,9 +56,22 @@ def _exclusion(line: LineFacts, on: date) -> Sentence | None:
         )
     if line.has(Flag.DIGITAL) and line.activation_began(on):
         return _("Digital content cannot be withdrawn once its activation has begun.")
-    if line.has(Flag.ACTIVATES_ON_USE):
-        return _("Products that activate or register when connected or used cannot be withdrawn.")
+    if line.has(Flag.ACTIVATES_ON_USE) and line.activation_began(on):
+        # Terms 8(i), CRD art. 16 (a closed list): what was activated, not the flag alone.
+        return _(
+            "This product was activated or registered when it was used, so it cannot be withdrawn."
+        )
     return None
+
+
+def _provisos(line: LineFacts) -> tuple[Sentence, ...]:
+    """W5 exclusions only diagnosis can see: until then the right stands, on condition."""
+    provisos: list[Sentence] = []
+    if line.has(Flag.SEALED_SOFTWARE):
+        provisos.append(_("the software's seal is unbroken"))
+    if line.has(Flag.ACTIVATES_ON_USE):
+        provisos.append(_("it has not been activated or registered"))
+    return tuple(provisos)
 
 
 def withdrawal_decision(
@@ -107,37 +120,42 @@ def withdrawal_decision(
             allowed=False, last_day=last_day, rules=tuple(refusing), sentence=sentence
         )
 
-    # W5: opened sealed software is excluded, but whether the seal is broken is only seen at
-    # diagnosis; until then the right stands, on that condition, and the customer is told.
-    sealed = line.has(Flag.SEALED_SOFTWARE)
+    # W5: opened sealed software and an activated product are excluded, but whether the
+    # seal is broken or the unit was activated is only seen at diagnosis; until then the
+    # right stands, on that condition, and the customer is told.
+    provisos = _provisos(line)
     return WithdrawalDecision(
         allowed=True,
         last_day=last_day,
         rules=("W1", "W2") if last_day != period_end else ("W1",),
-        sentence=_open_sentence(last_day, days, sealed),
-        conditions=("W5",) if sealed else (),
+        sentence=_open_sentence(last_day, days, provisos),
+        conditions=("W5",) if provisos else (),
     )
 
 
-def _open_sentence(last_day: date | None, days: int, sealed: bool) -> Sentence:
-    if last_day is None and sealed:
-        return format_lazy(
-            _(
-                "You can withdraw now, and until {days} days after delivery, as long as the "
-                "software's seal is unbroken."
-            ),
-            days=days,
-        )
+def _open_sentence(last_day: date | None, days: int, provisos: tuple[Sentence, ...]) -> Sentence:
+    if not provisos:
+        if last_day is None:
+            return format_lazy(
+                _("You can withdraw now, and until {days} days after delivery."), days=days
+            )
+        return format_lazy(_("You can withdraw until {day}."), day=long_date(last_day))
+    proviso = (
+        format_lazy(_("{first} and {second}"), first=provisos[0], second=provisos[1])
+        if len(provisos) > 1
+        else provisos[0]
+    )
     if last_day is None:
         return format_lazy(
-            _("You can withdraw now, and until {days} days after delivery."), days=days
+            _("You can withdraw now, and until {days} days after delivery, as long as {proviso}."),
+            days=days,
+            proviso=proviso,
         )
-    if sealed:
-        return format_lazy(
-            _("You can withdraw until {day}, as long as the software's seal is unbroken."),
-            day=long_date(last_day),
-        )
-    return format_lazy(_("You can withdraw until {day}."), day=long_date(last_day))
+    return format_lazy(
+        _("You can withdraw until {day}, as long as {proviso}."),
+        day=long_date(last_day),
+        proviso=proviso,
+    )
 
 
 def goods_back_by(notice_date: date, calendar: LegalCalendar = SHOP_CALENDAR) -> date:

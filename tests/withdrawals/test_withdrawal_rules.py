@@ -210,14 +210,17 @@ def test_digital_content_counts_from_the_conclusion_of_the_contract():
     ("line", "on"),
     [
         (phone(flags=frozenset({Flag.CUSTOM})), date(2026, 10, 5)),
-        (phone(flags=frozenset({Flag.ACTIVATES_ON_USE})), date(2026, 10, 5)),
+        (
+            phone(flags=frozenset({Flag.ACTIVATES_ON_USE}), activated_at=date(2026, 10, 4)),
+            date(2026, 10, 5),
+        ),
         (phone(flags=frozenset({Flag.GIFT_VOUCHER})), date(2026, 10, 5)),
         (licence(activated_at=date(2026, 10, 5)), date(2026, 10, 5)),
         (licence(activated_at=date(2026, 10, 2)), date(2026, 10, 5)),
     ],
     ids=[
         "custom",
-        "activates-on-use",
+        "activates-on-use-and-activated",
         "gift-voucher",
         "digital-activated-that-day",
         "digital-activated-before",
@@ -238,6 +241,22 @@ def test_digital_content_activated_after_the_day_asked_about_is_not_yet_excluded
     )
 
     assert decide(facts, on=date(2026, 10, 5)).allowed
+
+
+def test_a_product_that_activates_on_use_but_was_not_activated_can_be_withdrawn():
+    # Terms 8(i), CRD art. 16: the exclusion is the activation, not the product's flag.
+    # (Before: the flag alone refused it.)
+    facts = order_delivered(date(2026, 10, 3), line=phone(flags=frozenset({Flag.ACTIVATES_ON_USE})))
+
+    decision = decide(facts, on=date(2026, 10, 5))
+
+    assert decision.allowed
+    assert decision.conditions == ("W5",)  # diagnosis looks for an activation
+    with translation.override("en"):
+        assert str(decision.sentence) == (
+            "You can withdraw until Monday 19 October 2026, "
+            "as long as it has not been activated or registered."
+        )
 
 
 def test_sealed_software_can_be_withdrawn_on_condition_the_seal_is_unbroken():
