@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from policies.terms import DEFAULT_PRESET, PRESET_NAMES, PRESETS, Terms
+from policies.terms import DEFAULT_PRESET, PRESET_NAMES, PRESETS, UNCONFIRMED, Terms
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -33,6 +33,15 @@ class ReturnPolicy(models.Model):
     preset = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     is_default = models.BooleanField(_("default policy"), default=False)
+    # The preset's numbers that are not in the shop's documents (`terms.UNCONFIRMED`).
+    defaults_confirmed = models.BooleanField(
+        _("the shop confirmed Retour's default numbers"),
+        default=False,
+        help_text=_(
+            "Some numbers of the presets are not in the shop's documents; tick this once "
+            "the shop has confirmed or changed each of them."
+        ),
+    )
 
     withdrawal_days = _days(
         _("withdrawal period (days)"), 14, validators=[MinValueValidator(14)]
@@ -95,6 +104,12 @@ class ReturnPolicy(models.Model):
         return Terms(
             preset=self.preset, **{name: getattr(self, name) for name in Terms.field_names()}
         )
+
+    def unconfirmed_fields(self) -> list[str]:
+        """The numbers of this policy's preset that the shop has yet to confirm."""
+        if self.defaults_confirmed:
+            return []
+        return sorted(UNCONFIRMED.get(self.preset, ()))
 
     @classmethod
     def default(cls) -> ReturnPolicy:

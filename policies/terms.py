@@ -137,3 +137,11 @@ PRESET_NAMES = {
     B2B_DISTRIBUTOR: "B2B distributor",
     LICENCE_SHOP: "Licence shop",
 }
+
+# Numbers Retour chose because the shop's own documents do not state them: each shop
+# must confirm (or change) them before its customers rely on them (docs/policies.md).
+UNCONFIRMED: dict[str, frozenset[str]] = {
+    WEBSTORE4: frozenset({"damaged_in_transit_days", "delivery_error_days"}),
+    VOIP_DISTRIBUTOR: frozenset({"order_error_restocking_percent", "order_error_days"}),
+    LICENCE_SHOP: frozenset({"order_error_days"}),
+}
