@@ -32,10 +32,11 @@ def goes_to_vendor(reason: str) -> bool:
     return reason in VENDOR_REASONS
 
 
-def shop_pays_return(reason: str) -> bool:
+def shop_pays_return(reason: str, *, under_legal_guarantee: bool = False) -> bool:
     """R9: the shop bears the return shipping for a delivery error (R3) or transit damage
-    (R6); for every other reason the customer does."""
-    return reason in SHOP_PAYS_RETURN
+    (R6), and for a consumer's defect under the legal guarantee (R14: a repair or
+    replacement is free, postage included, BW 7:21); otherwise the customer does."""
+    return reason in SHOP_PAYS_RETURN or (reason in VENDOR_REASONS and under_legal_guarantee)
 
 
 def binds_the_shop(reason: str) -> bool:

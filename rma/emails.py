@@ -23,6 +23,7 @@ from rma.deadlines import authorization_valid_until, response_due_on
 from rma.labels import LabelRefused, ticket_label
 from rma.models import Ticket
 from rma.routes import shop_forwards
+from rma.selectors import ticket_under_legal_guarantee
 from rma.states import Resolution
 from withdrawals.rules import goods_back_by
 
@@ -82,7 +83,11 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "vendor_ticket_number": ticket.vendor_ticket_number,
         # R8: devices holding a login must come back factory reset and unlinked.
         "has_login": any(ProductFlag.HAS_LOGIN in line.order_line.product.flags for line in lines),
-        "shop_pays_return": shop_pays_return(ticket.reason),  # R9
+        "shop_pays_return": shop_pays_return(  # R9, R14
+            ticket.reason,
+            under_legal_guarantee=goes_to_vendor(ticket.reason)
+            and ticket_under_legal_guarantee(ticket),
+        ),
         "rejection_reason": ticket.rejection_reason,
         "resolution": Resolution(ticket.resolution).label if ticket.resolution else "",
         "tracking_number": ticket.tracking_number,

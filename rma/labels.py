@@ -40,6 +40,7 @@ from orders.enums import Route
 from policies.reasons import Reason, goes_to_vendor, shop_pays_return
 from rma.errors import TicketError
 from rma.models import ReturnLabel, Ticket
+from rma.selectors import ticket_under_legal_guarantee
 from rma.states import LABELLED_STATES
 
 # A message a person may see; the tests assert on it.
@@ -105,6 +106,8 @@ class LabelContent:
     vendor_hints: tuple[VendorHint, ...] = ()
     vendor_ticket_number: str = ""
     vendor_rma_number: str = ""
+    # R14: a consumer's defect under the legal guarantee travels at the shop's cost.
+    under_legal_guarantee: bool = False
 
     @property
     def reason_label(self) -> str | Promise:  # lazy: rendered in the label's language
@@ -112,7 +115,7 @@ class LabelContent:
 
     @property
     def shop_pays_return(self) -> bool:
-        return shop_pays_return(self.reason)  # R9
+        return shop_pays_return(self.reason, under_legal_guarantee=self.under_legal_guarantee)
 
     @property
     def is_withdrawal(self) -> bool:
@@ -191,6 +194,8 @@ def label_content(ticket: Ticket) -> LabelContent:
         vendor_hints=tuple(hints.values()),
         vendor_ticket_number=ticket.vendor_ticket_number,
         vendor_rma_number=ticket.vendor_rma_number,
+        under_legal_guarantee=goes_to_vendor(ticket.reason)
+        and ticket_under_legal_guarantee(ticket),
     )
 
 

@@ -10,7 +10,7 @@ of its units still qualifies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -20,18 +20,9 @@ from core.periods import Sentence, add_months, long_date
 from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
 from policies.reasons import Reason
 from policies.terms import Terms
+from rma.decisions import RULE, ReasonDecision, allow, refuse, within
 from rma.guarantees import Cover, delivered_on, legal_guarantee, warranty
 from withdrawals.rules import WithdrawalDecision, withdrawal_decision
-
-# Keyed by the reasons (str enums), looked up with the plain strings tickets store.
-RULE: dict[str, str] = {
-    Reason.WITHDRAWAL: "R1",
-    Reason.ORDER_ERROR: "R2",
-    Reason.DELIVERY_ERROR: "R3",
-    Reason.DEFECTIVE: "R4",
-    Reason.DEAD_ON_ARRIVAL: "R5",
-    Reason.DAMAGED_IN_TRANSIT: "R6",
-}
 
 LABEL: dict[str, Sentence] = {
     Reason.WITHDRAWAL: _("withdrawal"),
@@ -47,16 +38,11 @@ HELD_ELSEWHERE = _("Every unit of this item is already part of another open retu
 # A business-only shop (b2b-distributor) has no consumer terms of its own; a consumer who
 # bought there anyway keeps only what the law gives: withdrawal (W10), the legal guarantee
 # (R14) for defects, and the shop's own delivery mistakes. Its trade extras stay closed.
-TRADE_ONLY = frozenset({Reason.ORDER_ERROR, Reason.DEAD_ON_ARRIVAL, Reason.DAMAGED_IN_TRANSIT})
-
-
-@dataclass(frozen=True)
-class ReasonDecision:
-    reason: str
-    allowed: bool
-    rules: tuple[str, ...]
-    sentence: Sentence
-    conditions: tuple[str, ...] = ()  # rule ids checked only at receipt, e.g. ("P1",) sealed
+TRADE_ONLY = frozenset({Reason.ORDER_ERROR, Reason.DEAD_ON_ARRIVAL})
+# A wrong item (R3) and damage in transit (R6) are non-conformity too (BW 7:17; the risk
+# is the shop's until delivery, 7:11): a consumer reports them within two months of
+# discovering them (7:23) while the legal guarantee runs, whatever the preset's window.
+CONFORMITY = frozenset({Reason.DELIVERY_ERROR, Reason.DAMAGED_IN_TRANSIT})
 
 
 @dataclass(frozen=True)
@@ -102,40 +88,6 @@ def partner_restocking_applies(order: OrderFacts, terms: Terms) -> bool:
     return terms.partner_restocking and order.customer.is_partner
 
 
-def _allow(
-    reason: str,
-    rules: tuple[str, ...],
-    sentence: Sentence,
-    *,
-    conditions: tuple[str, ...] = (),
-) -> ReasonDecision:
-    return ReasonDecision(
-        reason=reason, allowed=True, rules=rules, sentence=sentence, conditions=conditions
-    )
-
-
-def _refuse(reason: str, rules: tuple[str, ...], sentence: Sentence) -> ReasonDecision:
-    return ReasonDecision(reason=reason, allowed=False, rules=rules, sentence=sentence)
-
-
-def _within(
-    reason: str,
-    delivered: date | None,
-    days: int,
-    on: date,
-    allowed_text: Sentence,
-    ended_text: Sentence,
-) -> ReasonDecision:
-    """Decide a window of `days` after delivery, day `days` included."""
-    rule = RULE[reason]
-    if delivered is None:
-        return _refuse(reason, (rule,), _("This item has not been delivered yet."))
-    until = delivered + timedelta(days=days)
-    if on > until:
-        return _refuse(reason, (rule,), format_lazy(ended_text, day=long_date(until)))
-    return _allow(reason, (rule,), format_lazy(allowed_text, day=long_date(until)))
-
-
 def _final_sale(order: OrderFacts, line: LineFacts, reason: str, on: date) -> Sentence | None:
     """R11 (licence-shop list): what line data shows is not eligible, for `reason`.
 
@@ -173,7 +125,7 @@ def reason_decision(
         # W10: statutory, whatever the policy; R11 cannot narrow it either.
         decision = withdrawal_decision(order, line, on=on, terms=terms, calendar=calendar)
         if decision.allowed and claimable_quantity(order, line, reason, on) == 0:
-            return _refuse(reason, (), HELD_ELSEWHERE)
+            return refuse(reason, (), HELD_ELSEWHERE)
         return ReasonDecision(
             reason=reason,
             allowed=decision.allowed,
@@ -195,18 +147,18 @@ def _closed_to(
     rule = RULE[reason]
     consumer = order.customer.is_consumer
     offered = reason in terms.offered_reasons() or (
-        # R14: a consumer's defect claim stands whatever the policy; P1: partners restock.
-        (reason == Reason.DEFECTIVE and consumer)
+        # R14: a consumer's conformity claims stand whatever the policy; P1: partners restock.
+        (consumer and (reason == Reason.DEFECTIVE or reason in CONFORMITY))
         or (reason == Reason.ORDER_ERROR and partner_restocking_applies(order, terms))
     )
     if not offered:
-        return _refuse(
+        return refuse(
             reason,
             (rule,),
             format_lazy(_("This shop does not take returns for {reason}."), reason=LABEL[reason]),
         )
     if terms.business_only and consumer and reason in TRADE_ONLY:
-        return _refuse(
+        return refuse(
             reason,
             (rule,),
             format_lazy(
@@ -217,9 +169,9 @@ def _closed_to(
     if terms.strict_ineligibility:
         final_sale = _final_sale(order, line, reason, on)
         if final_sale is not None:
-            return _refuse(reason, ("R11",), final_sale)
+            return refuse(reason, ("R11",), final_sale)
     if claimable_quantity(order, line, reason, on) == 0 and line.held_by_other_tickets:
-        return _refuse(reason, (), HELD_ELSEWHERE)
+        return refuse(reason, (), HELD_ELSEWHERE)
     return None
 
 
@@ -237,7 +189,7 @@ def _window(
     if reason == Reason.ORDER_ERROR:
         return _order_error(order, line, terms=terms, on=on, delivered=delivered)
     if reason == Reason.DELIVERY_ERROR:
-        return _within(
+        preset = within(
             reason,
             delivered,
             terms.delivery_error_days,
@@ -245,17 +197,18 @@ def _window(
             _("You can report a wrong delivery until {day}."),
             _("Wrong deliveries had to be reported by {day}."),
         )
+        return _conformity(order, line, preset, terms=terms, on=on, serial=serial)
     if reason == Reason.DEFECTIVE:
         return _defective(order, line, terms=terms, on=on, serial=serial)
     if reason == Reason.DEAD_ON_ARRIVAL:
         days = terms.doa_days if terms.doa_days is not None else line.vendor_doa_days
         if days <= 0:
-            return _refuse(
+            return refuse(
                 reason,
                 (RULE[reason],),
                 _("There is no dead-on-arrival window for this product; report it as defective."),
             )
-        return _within(
+        return within(
             reason,
             delivered,
             days,
@@ -264,13 +217,49 @@ def _window(
             # R5: after the window a dead unit is a warranty case (R4).
             _("The dead-on-arrival window ended on {day}; report it as defective instead."),
         )
-    return _within(
+    preset = within(
         reason,
         delivered,
         terms.damaged_in_transit_days,
         on,
         _("You can report damage in transit until {day}."),
         _("Damage in transit had to be reported by {day}."),
+    )
+    return _conformity(order, line, preset, terms=terms, on=on, serial=serial)
+
+
+def _conformity(
+    order: OrderFacts,
+    line: LineFacts,
+    preset: ReasonDecision,
+    *,
+    terms: Terms,
+    on: date,
+    serial: str | None,
+) -> ReasonDecision:
+    """R3, R6 for a consumer: the preset's window, and after it the legal guarantee (R14)."""
+    if preset.allowed or not order.customer.is_consumer:
+        return preset
+    legal = legal_guarantee(order, line, terms, on, serial)
+    if legal.until is None:
+        return preset  # not delivered yet
+    rules = (RULE[preset.reason], "R14")
+    if not legal.active:
+        return refuse(
+            preset.reason,
+            rules,
+            format_lazy(_("The legal guarantee ended on {day}."), day=long_date(legal.until)),
+        )
+    return allow(
+        preset.reason,
+        rules,
+        format_lazy(
+            _(
+                "As a consumer you can report it within two months of discovering it, while "
+                "the legal guarantee runs (until {day})."
+            ),
+            day=long_date(legal.until),
+        ),
     )
 
 
@@ -283,13 +272,13 @@ def _order_error(
         return _partner_restocking(order, line, terms=terms, on=on, delivered=delivered)
     if not line.is_goods:
         if line.activation_began(on):
-            return _refuse(
+            return refuse(
                 reason,
                 ("R2",),
                 _("Digital products cannot be cancelled once activation began."),
             )
         # F2: "bought the wrong module/digital product and noticed before activation".
-        return _within(
+        return within(
             reason,
             order.placed_at,
             terms.order_error_days,
@@ -299,8 +288,8 @@ def _order_error(
         )
     if delivered is None and order.unshipped_quantity(line.id, on) > 0:
         # F2: "chose the wrong product and noticed before shipment": a cancellation.
-        return _allow(reason, ("R2",), _("You can cancel this item before it ships."))
-    return _within(
+        return allow(reason, ("R2",), _("You can cancel this item before it ships."))
+    return within(
         reason,
         delivered,
         terms.order_error_days,
@@ -319,17 +308,17 @@ def _partner_restocking(
     """P1: restock up to N months after the invoice date, sealed only; not outlet or special."""
     reason = Reason.ORDER_ERROR
     if line.has(Flag.OUTLET) or line.has(Flag.SPECIAL_ORDER):
-        return _refuse(reason, ("P1",), _("Outlet items and special orders cannot be restocked."))
+        return refuse(reason, ("P1",), _("Outlet items and special orders cannot be restocked."))
     if delivered is None:
-        return _refuse(reason, ("P1",), _("This item has not been delivered yet."))
+        return refuse(reason, ("P1",), _("This item has not been delivered yet."))
     until = add_months(order.invoiced_on or order.placed_at, terms.partner_restocking_months)
     if on > until:
-        return _refuse(
+        return refuse(
             reason,
             ("P1",),
             format_lazy(_("Restocking was possible until {day}."), day=long_date(until)),
         )
-    return _allow(
+    return allow(
         reason,
         ("R2", "P1"),
         format_lazy(
@@ -354,7 +343,7 @@ def _defective(
     vendor = warranty(order, line, on, serial)
     legal = legal_guarantee(order, line, terms, on, serial)
     if vendor.until is None:
-        return _refuse(reason, ("R4",), _("This item has not been delivered yet."))
+        return refuse(reason, ("R4",), _("This item has not been delivered yet."))
     grounds: list[str] = []
     if terms.offers_defective and vendor.active:
         grounds.append("V4")
@@ -362,14 +351,14 @@ def _defective(
         grounds.append("R14")
     if grounds:
         until = max(c.until for c in (vendor, legal) if c.active and c.until is not None)
-        return _allow(
+        return allow(
             reason,
             ("R4", *grounds),
             format_lazy(_("You can report a defect until {day}."), day=long_date(until)),
         )
     refusing = ("V4", "R14") if order.customer.is_consumer else ("V4",)
     ended = max(c.until for c in (vendor, legal) if c.until is not None)
-    return _refuse(
+    return refuse(
         reason,
         refusing,
         format_lazy(_("The warranty ended on {day}."), day=long_date(ended)),

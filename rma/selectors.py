@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from core.periods import Window
 from core.windows import any_group, day_within, moment_within
+from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
 from policies.reasons import Reason, binds_the_shop
 from policies.terms import Terms
 from rma import deadlines
 from rma.deadlines import Stage
+from rma.guarantees import legal_guarantee
 from rma.models import Ticket
 from rma.states import OPEN_STATES, State
 
@@ -148,4 +150,16 @@ def tickets_overdue(*, now: datetime, stage: str | None = None) -> QuerySet:
         )
         .select_related("order__customer", "policy")
         .order_by("state_changed_at")
+    )
+
+
+def ticket_under_legal_guarantee(ticket: Ticket) -> bool:
+    """R14: a unit of `ticket` was under the consumer's legal guarantee when it was
+    requested (then a repair or replacement is free, return postage included)."""
+    facts = order_facts(order_for_rules(ticket.order.number))
+    terms = ticket.policy.terms()
+    on = timezone.localdate(ticket.created_at)
+    return any(
+        legal_guarantee(facts, facts.line(line_id), terms, on).active
+        for line_id in ticket.lines.values_list("order_line__line_id", flat=True)
     )

@@ -35,8 +35,9 @@ def decide(facts, reason, on, terms=WEBSTORE4, **kw):
 @pytest.mark.parametrize(
     ("reason", "terms", "customer", "last_open_day"),
     [
-        (Reason.DELIVERY_ERROR, WEBSTORE4, consumer(), date(2026, 11, 2)),  # R3: 30 days
-        (Reason.DAMAGED_IN_TRANSIT, WEBSTORE4, consumer(), date(2026, 10, 10)),  # R6: 7 days
+        # A business keeps the preset's windows; a consumer's R3, R6 run on (R14, below).
+        (Reason.DELIVERY_ERROR, WEBSTORE4, business(), date(2026, 11, 2)),  # R3: 30 days
+        (Reason.DAMAGED_IN_TRANSIT, WEBSTORE4, business(), date(2026, 10, 10)),  # R6: 7 days
         (Reason.DEAD_ON_ARRIVAL, WEBSTORE4, consumer(), date(2026, 10, 17)),  # R5: vendor's 14
         (Reason.DEAD_ON_ARRIVAL, B2B, business(), date(2026, 11, 17)),  # R5: the policy's 45
         (Reason.ORDER_ERROR, VOIP, business(), date(2026, 11, 2)),  # R2: 30 days
@@ -116,6 +117,49 @@ def test_a_reason_the_policy_does_not_offer_is_refused_with_its_rule(reason, ter
 )
 def test_a_business_only_shop_leaves_a_consumer_only_the_statutory_reasons(reason, allowed):
     assert decide(order(phones()), reason, date(2026, 10, 5), B2B).allowed is allowed
+
+
+# --- R3, R6 for consumers: non-conformity under the legal guarantee (BW 7:17, 7:23) -----
+
+
+@pytest.mark.parametrize(
+    ("reason", "terms"),
+    [
+        (Reason.DELIVERY_ERROR, WEBSTORE4),  # the preset's 30 days ended on 2 November
+        (Reason.DAMAGED_IN_TRANSIT, WEBSTORE4),  # the preset's 7 days ended on 10 October
+        (Reason.DAMAGED_IN_TRANSIT, VOIP),  # not offered by the preset at all
+        (Reason.DAMAGED_IN_TRANSIT, B2B),  # a business-only shop's consumer too
+    ],
+)
+def test_a_consumer_reports_a_wrong_or_damaged_delivery_while_the_legal_guarantee_runs(
+    reason, terms
+):
+    # Delivered 3 October 2026: the legal guarantee runs until 3 October 2028.
+    decision = decide(order(phones()), reason, date(2027, 3, 1), terms)
+
+    assert decision.allowed
+    assert decision.rules == ({"delivery_error": "R3"}.get(reason, "R6"), "R14")
+    with translation.override("en"):
+        assert "within two months of discovering it" in str(decision.sentence)
+        assert "Tuesday 3 October 2028" in str(decision.sentence)
+
+
+def test_after_the_legal_guarantee_a_consumer_is_told_it_ended_not_the_preset_window():
+    decision = decide(order(phones()), Reason.DELIVERY_ERROR, date(2028, 10, 4))
+
+    assert not decision.allowed
+    assert decision.rules == ("R3", "R14")
+    with translation.override("en"):
+        assert str(decision.sentence) == "The legal guarantee ended on Tuesday 3 October 2028."
+
+
+def test_a_business_keeps_the_presets_window_for_a_wrong_delivery():
+    decision = decide(
+        order(phones(), customer=business()), Reason.DELIVERY_ERROR, date(2026, 11, 3)
+    )
+
+    assert not decision.allowed
+    assert decision.rules == ("R3",)
 
 
 # --- V4 warranty and R14 legal guarantee --------------------------------------------

@@ -91,7 +91,8 @@ def test_the_a6_label_prints_number_order_address_lines_and_checklist_in_english
     assert "A copy of the invoice inside the box." in text  # R9
     assert "An outer box with padding around the product." in text
     assert "Sufficient postage." in text
-    assert "Return shipping is at your expense." in text
+    # R14 (BW 7:21): Eve's phone is under the legal guarantee, so its return is free.
+    assert "Return shipping is at our expense: a repair or replacement under the legal" in text
     assert "We examine the product and forward it to" in text  # V1 route hint
 
 
@@ -105,8 +106,17 @@ def test_the_a6_label_is_in_dutch_for_a_dutch_customer(anna, support):
     assert "BUITENVERPAKKING" in text  # R7
     assert "Zet het apparaat terug naar de fabrieksinstellingen" in text  # R8
     assert "Een kopie van de factuur in de doos." in text  # R9
-    assert "De retourzending is voor uw rekening." in text
+    assert "De retourzending is voor onze rekening: herstel of vervanging" in text  # R14
     assert "OUTER packaging" not in text
+
+
+def test_a_business_customer_pays_the_return_of_a_defect(jansen, support):
+    # R9: no legal guarantee for a business; the vendor's warranty covers the unit only.
+    ticket = authorized_ticket(jansen, support)
+
+    text = pdf_text(ticket_label(ticket).pdf.read())
+
+    assert "De retourzending is voor uw rekening." in text
 
 
 @pytest.mark.parametrize(
