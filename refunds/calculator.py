@@ -60,7 +60,9 @@ def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
     per unit on its own.
     """
     total = to_cents(order.discount_total)
-    shares = allocate(total, [line.paid for line in order.lines]) if total else None
+    paid = [line.paid for line in order.lines]
+    # Lines that cost nothing (a free item with a free-shipping code) carry no share.
+    shares = allocate(total, paid) if total and any(paid) else None
     return {line.id: shares[i] if shares else ZERO for i, line in enumerate(order.lines)}
 
 

@@ -30,6 +30,7 @@ from orders.importing.messages import (
     NOT_AN_EMAIL,
     NOT_ONE_OF,
     NOT_TEXT,
+    OUTSIDE_YEARS,
     TOO_LONG,
     TOO_MANY_DECIMALS,
 )
@@ -161,12 +162,23 @@ def _iso(value: object, pattern: re.Pattern[str], parse: Callable[[str], Any], m
         raise _refuse(message, value) from None
 
 
+# The years an order of a webshop can have: the rules add months and years to its days
+# (warranties, the legal guarantee) and the database must read every time back in UTC.
+YEARS = range(2000, 3000)
+
+
+def _in_years(value: object, parsed: Any) -> Any:
+    if parsed.year not in YEARS:
+        raise _refuse(OUTSIDE_YEARS, value)
+    return parsed
+
+
 def _time(value: object) -> datetime:
-    return _iso(value, _TIME, datetime.fromisoformat, NOT_A_TIME)
+    return _in_years(value, _iso(value, _TIME, datetime.fromisoformat, NOT_A_TIME))
 
 
 def _date(value: object) -> date:
-    return _iso(value, _DATE, date.fromisoformat, NOT_A_DATE)
+    return _in_years(value, _iso(value, _DATE, date.fromisoformat, NOT_A_DATE))
 
 
 def _quantity(value: object) -> int:
