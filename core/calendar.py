@@ -16,12 +16,58 @@ default calendar here carries the published ones so the rules and tests need no 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 
 SHOP_COUNTRY = "NL"
+SHOP_TIMEZONE = "Europe/Amsterdam"
+
+# The time zone of each country Retour's shops deliver to (the EEA, Switzerland and the
+# United Kingdom), by the mainland's zone: a consumer's days are counted in their own.
+COUNTRY_TIMEZONES = {
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "BG": "Europe/Sofia",
+    "CH": "Europe/Zurich",
+    "CY": "Asia/Nicosia",
+    "CZ": "Europe/Prague",
+    "DE": "Europe/Berlin",
+    "DK": "Europe/Copenhagen",
+    "EE": "Europe/Tallinn",
+    "ES": "Europe/Madrid",
+    "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris",
+    "GB": "Europe/London",
+    "GR": "Europe/Athens",
+    "HR": "Europe/Zagreb",
+    "HU": "Europe/Budapest",
+    "IE": "Europe/Dublin",
+    "IS": "Atlantic/Reykjavik",
+    "IT": "Europe/Rome",
+    "LI": "Europe/Vaduz",
+    "LT": "Europe/Vilnius",
+    "LU": "Europe/Luxembourg",
+    "LV": "Europe/Riga",
+    "MT": "Europe/Malta",
+    "NL": "Europe/Amsterdam",
+    "NO": "Europe/Oslo",
+    "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon",
+    "RO": "Europe/Bucharest",
+    "SE": "Europe/Stockholm",
+    "SI": "Europe/Ljubljana",
+    "SK": "Europe/Bratislava",
+}
+
+
+def local_day(moment: datetime, country: str) -> date:
+    """The calendar day of `moment` where a customer of `country` lives (the shop's own
+    time zone for a country not listed): W1's periods start the day after theirs."""
+    return moment.astimezone(ZoneInfo(COUNTRY_TIMEZONES.get(country.upper(), SHOP_TIMEZONE))).date()
+
 
 # Atw art. 3(3): days equated with a holiday by decree, as published in the Staatscourant
 # (the Friday after Ascension Day, bridge days). Staff add new ones as data.

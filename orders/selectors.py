@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import overload
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
+from core.calendar import local_day
 from orders.facts import (
     CustomerFacts,
     DiscountFacts,
@@ -18,19 +18,6 @@ from orders.facts import (
     ShippingFacts,
 )
 from orders.models import Order, OrderLine, Shipment
-
-
-@overload
-def _day(moment: datetime) -> date: ...
-
-
-@overload
-def _day(moment: datetime | None) -> date | None: ...
-
-
-def _day(moment: datetime | None) -> date | None:
-    """The shop's calendar day of a moment (Europe/Amsterdam), as the rules count days."""
-    return timezone.localdate(moment) if moment is not None else None
 
 
 def order_for_rules(number: str) -> Order:
@@ -59,12 +46,17 @@ def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -
     """
     own = held_by_ticket or {}
     customer = order.customer
+
+    def day(moment: datetime) -> date:
+        # W1: the customer's own calendar day, in their country's time zone.
+        return local_day(moment, customer.country)
+
     return OrderFacts(
         number=order.number,
         customer=CustomerFacts(
             type=customer.type, partner=customer.partner, country=customer.country
         ),
-        placed_at=_day(order.placed_at),
+        placed_at=day(order.placed_at),
         invoiced_on=order.invoiced_on,
         shipping=ShippingFacts(
             method=order.shipping_method,
@@ -86,7 +78,7 @@ def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -
                 flags=line.product.flags,
                 promotion=line.promotion,
                 serials=tuple(line.serials),
-                activated_at=_day(line.activated_at),
+                activated_at=day(line.activated_at) if line.activated_at else None,
                 warranty_months=line.product.vendor.warranty_months,
                 warranty_override_months=line.product.warranty_months,
                 vendor_doa_days=line.product.vendor.doa_days,
@@ -95,12 +87,14 @@ def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -
             for line in order.lines.all()
         ),
         shipments=tuple(
-            facts for facts in map(_shipment_facts, order.shipments.all()) if facts is not None
+            facts
+            for facts in (_shipment_facts(s, day) for s in order.shipments.all())
+            if facts is not None
         ),
     )
 
 
-def _shipment_facts(shipment: Shipment) -> ShipmentFacts | None:
+def _shipment_facts(shipment: Shipment, day: Callable[[datetime], date]) -> ShipmentFacts | None:
     """Copy a shipment, or None when it has not left yet.
 
     The shipping time is optional in the import: a shipment delivered without one left
@@ -111,7 +105,7 @@ def _shipment_facts(shipment: Shipment) -> ShipmentFacts | None:
     if left is None:
         return None
     return ShipmentFacts(
-        shipped_at=_day(left),
-        delivered_at=_day(shipment.delivered_at),
+        shipped_at=day(left),
+        delivered_at=day(shipment.delivered_at) if shipment.delivered_at else None,
         lines={sl.line.line_id: sl.quantity for sl in shipment.lines.all()},
     )
