@@ -78,11 +78,14 @@ def quote(
     deductions: Mapping[str, Decimal] | None = None,
     investigation_hours: Decimal | None = None,
     calendar: LegalCalendar = SHOP_CALENDAR,
+    withdrawn_elsewhere: Mapping[str, int] | None = None,
 ) -> Quote:
     """Quote the refund for returning `selection` [(line id, quantity)] for `reason` on `on`.
 
     `deductions` are F4's depreciation/repair amounts per line id, set at diagnosis;
-    `investigation_hours` (R8, R12) become an F5 charge at the policy's hourly rate.
+    `investigation_hours` (R8, R12) become an F5 charge at the policy's hourly rate;
+    `withdrawn_elsewhere` counts, per line id, the units the order's other withdrawals
+    hold (W8: the withdrawal that completes the order gets the delivery costs).
     """
     picked = _validated(order, selection, reason=reason, terms=terms, on=on, calendar=calendar)
     deductions = dict(deductions or {})
@@ -101,7 +104,11 @@ def quote(
     for line, quantity in picked:
         items.extend(_line_items(line, quantity, shares[line.id], deductions.get(line.id)))
     goods = sum((item.amount for item in items), ZERO)
-    items.extend(_delivery_items(order, picked, withdrawal=withdrawal))
+    items.extend(
+        _delivery_items(
+            order, picked, withdrawal=withdrawal, on=on, elsewhere=withdrawn_elsewhere or {}
+        )
+    )
     p1 = reason == Reason.ORDER_ERROR and partner_restocking_applies(order, terms)
     items.extend(
         _fee_items(
@@ -263,19 +270,36 @@ def _line_items(
 
 
 def _delivery_items(
-    order: OrderFacts, picked: list[tuple[LineFacts, int]], *, withdrawal: bool
+    order: OrderFacts,
+    picked: list[tuple[LineFacts, int]],
+    *,
+    withdrawal: bool,
+    on: date,
+    elsewhere: Mapping[str, int],
 ) -> list[QuoteItem]:
     """W8: delivery refunded only for a whole-order withdrawal, up to the standard price.
 
     `withdrawal` is `_as_withdrawal`'s: a consumer's in-period order error (W10) is one.
+    "Whole" means every good delivered is withdrawn, by this withdrawal together with the
+    order's others (`elsewhere`); lines never shipped or delivered, and digital content,
+    do not keep an order from being whole. The withdrawal that completes it is refunded
+    the delivery, so it is refunded once.
     """
     shipping = order.shipping
     if not withdrawal or shipping.price <= 0:
         return []
     returned = {line.id: quantity for line, quantity in picked}
-    whole_order = all(
-        returned.get(line.id) == line.quantity and line.held_by_other_tickets == 0
-        for line in order.lines
+    delivered = {
+        line.id: order.delivered_quantity(line.id, on) for line in order.lines if line.is_goods
+    }
+    covered_before = all(elsewhere.get(line_id, 0) >= n for line_id, n in delivered.items())
+    whole_order = (
+        any(delivered.values())
+        and not covered_before  # the earlier withdrawal that completed it had the delivery
+        and all(
+            returned.get(line_id, 0) + elsewhere.get(line_id, 0) >= n
+            for line_id, n in delivered.items()
+        )
     )
     if not whole_order:
         return [

@@ -30,6 +30,7 @@ from refunds.calculator import quote
 from refunds.quotes import QuoteError
 from rma.guarantees import Cover
 from rma.rules import LineEligibility, line_eligibility
+from rma.selectors import units_withdrawn
 from withdrawals.rules import WithdrawalDecision
 
 
@@ -182,6 +183,7 @@ def refund_quote(
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
             calendar=legal_calendar(),
+            withdrawn_elsewhere=units_withdrawn(order),
         ).as_dict()
     except QuoteError as error:
         raise ReportError(str(error)) from None

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from functools import partial, reduce
 from operator import or_
 
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from core.periods import Window
 from core.windows import any_group, day_within, moment_within
+from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
 from policies.reasons import Reason, binds_the_shop
@@ -25,8 +26,8 @@ from policies.terms import Terms
 from rma import deadlines
 from rma.deadlines import Stage
 from rma.guarantees import legal_guarantee
-from rma.models import Ticket
-from rma.states import OPEN_STATES, State
+from rma.models import Ticket, TicketLine
+from rma.states import GOODS_GO_BACK, OPEN_STATES, RELEASING_STATES, State
 
 # The stage shown for a ticket that is late on several deadlines: the most pressing one.
 SEVERITY = (
@@ -163,3 +164,16 @@ def ticket_under_legal_guarantee(ticket: Ticket) -> bool:
         legal_guarantee(facts, facts.line(line_id), terms, on).active
         for line_id in ticket.lines.values_list("order_line__line_id", flat=True)
     )
+
+
+def units_withdrawn(order: Order, *, besides: Ticket | None = None) -> dict[str, int]:
+    """W8: per order line id, the units the order's withdrawals hold (not released, not
+    sent back), leaving out `besides` (the ticket being decided)."""
+    lines = TicketLine.objects.filter(ticket__order=order, ticket__reason=Reason.WITHDRAWAL)
+    lines = lines.exclude(ticket__state__in=RELEASING_STATES).exclude(
+        ticket__state=State.RESOLVED, ticket__resolution__in=GOODS_GO_BACK
+    )
+    if besides is not None:
+        lines = lines.exclude(ticket=besides)
+    totals = lines.values("order_line__line_id").annotate(units=Sum("quantity")).order_by()
+    return {row["order_line__line_id"]: row["units"] for row in totals}
