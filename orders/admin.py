@@ -38,7 +38,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "vendor", "price", "flag_list"]
+    list_display = ["sku", "name", "vendor", "price", "expected_lifetime_months", "flag_list"]
     list_filter = [
         "vendor",
         "digital",

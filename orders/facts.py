@@ -75,6 +75,7 @@ class LineFacts:
     activated_at: date | None = None
     warranty_months: int = 24  # V4: the vendor's default warranty
     warranty_override_months: int | None = None  # V4: the product's own, if any
+    expected_lifetime_months: int | None = None  # R14: the product's, if the shop set one
     vendor_doa_days: int = 0  # R5: the vendor's DOA window; 0 = the vendor has none
     held_by_other_tickets: int = 0  # units already in another open RMA ticket
     name: str = ""

@@ -101,6 +101,18 @@ class Product(models.Model):
     warranty_months = models.PositiveSmallIntegerField(
         _("warranty (months)"), null=True, blank=True
     )
+    # R14 (BW 7:17, 7:23): in the Netherlands a consumer's legal guarantee lasts as long
+    # as the product can be expected to work, never less than the policy's 24 months.
+    expected_lifetime_months = models.PositiveSmallIntegerField(
+        _("expected lifetime (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(24)],
+        help_text=_(
+            "How long a consumer may expect it to work: their legal guarantee lasts that "
+            "long. Empty: the return policy's legal guarantee (24 months)."
+        ),
+    )
     digital = models.BooleanField(ProductFlag.DIGITAL.label, default=False)
     custom = models.BooleanField(ProductFlag.CUSTOM.label, default=False)
     sealed_software = models.BooleanField(ProductFlag.SEALED_SOFTWARE.label, default=False)
@@ -114,6 +126,13 @@ class Product(models.Model):
         ordering = ["sku"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expected_lifetime_months__isnull=True)
+                | Q(expected_lifetime_months__gte=24),
+                name="product_lifetime_at_least_legal_guarantee",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"

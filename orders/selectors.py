@@ -81,6 +81,7 @@ def order_facts(order: Order, *, held_by_ticket: dict[int, int] | None = None) -
                 activated_at=day(line.activated_at) if line.activated_at else None,
                 warranty_months=line.product.vendor.warranty_months,
                 warranty_override_months=line.product.warranty_months,
+                expected_lifetime_months=line.product.expected_lifetime_months,
                 vendor_doa_days=line.product.vendor.doa_days,
                 held_by_other_tickets=line.held_quantity - own.get(line.pk, 0),
             )

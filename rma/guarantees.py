@@ -50,8 +50,11 @@ def warranty(order: OrderFacts, line: LineFacts, on: date, serial: str | None = 
 def legal_guarantee(
     order: OrderFacts, line: LineFacts, terms: Terms, on: date, serial: str | None = None
 ) -> Cover:
-    """R14: a consumer's statutory conformity guarantee against the shop, from delivery."""
+    """R14: a consumer's statutory conformity guarantee against the shop, from delivery,
+    for the product's expected lifetime where the shop set one (BW 7:17), at least the
+    policy's months."""
     delivered = delivered_on(order, line, on, serial)
     if delivered is None or not order.customer.is_consumer:
         return Cover(until=None, active=False)
-    return Cover.from_until(add_months(delivered, terms.legal_guarantee_months), on)
+    months = max(terms.legal_guarantee_months, line.expected_lifetime_months or 0)
+    return Cover.from_until(add_months(delivered, months), on)

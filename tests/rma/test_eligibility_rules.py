@@ -477,3 +477,28 @@ def test_an_unknown_reason_is_a_programming_error():
 def test_an_unknown_serial_is_refused():
     with pytest.raises(KeyError):
         decide(order(phones()), Reason.DEFECTIVE, DELIVERED, serial="NOPE")
+
+
+# --- R14 for the product's expected lifetime (BW 7:17) -----------------------------------
+
+
+def test_the_legal_guarantee_lasts_the_products_expected_lifetime():
+    # An NVR the shop expects to work five years, delivered 3 October 2026.
+    facts = order(phones(expected_lifetime_months=60))
+
+    cover = legal_guarantee(facts, facts.lines[0], WEBSTORE4, date(2029, 6, 1))
+    decision = decide(facts, Reason.DEFECTIVE, date(2029, 6, 1))
+
+    assert cover.until == date(2031, 10, 3) and cover.active
+    assert decision.allowed and "R14" in decision.rules
+    with translation.override("en"):
+        assert "warranty ended" not in str(decision.sentence)
+        assert "Friday 3 October 2031" in str(decision.sentence)
+
+
+def test_a_lifetime_shorter_than_the_policys_guarantee_does_not_shorten_it():
+    facts = order(phones(expected_lifetime_months=12))
+
+    cover = legal_guarantee(facts, facts.lines[0], WEBSTORE4, date(2027, 6, 1))
+
+    assert cover.until == date(2028, 10, 3)  # the policy's 24 months stand
