@@ -237,7 +237,7 @@ class TicketAdmin(admin.ModelAdmin):
                 for name in services.ticket_transitions_for(ticket, request.user)
             ]
             extra_context["resolutions"] = Resolution.choices
-            extra_context["has_label"] = ticket.state in LABELLED_STATES
+            extra_context["has_label"] = ticket.state in LABELLED_STATES and ticket.goods_to_return
             extra_context.update(_vendor_cases_context(ticket, request.user))
             extra_context["timeline"] = ticket_timeline(ticket)
         return super().change_view(request, object_id, form_url, extra_context)

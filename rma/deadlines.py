@@ -87,6 +87,7 @@ class TicketDates:
     refund_due_on: date | None = None  # W7: its refund's due day
     shipped_on: date | None = None  # R10: the day the customer says they shipped
     has_tracking: bool = False
+    goods_to_return: bool = True  # False: withdrawn before delivery, nothing to ship
 
 
 def _days(today: date, days: int) -> date:
@@ -170,7 +171,7 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
             due.append(Stage.ACKNOWLEDGE_DUE)
     if ticket.state == State.AUTHORIZED:
         lapses = not binds_the_shop(ticket.reason)
-        if ticket.shipped_on is None:
+        if ticket.shipped_on is None and ticket.goods_to_return:
             if ship_reminder_window(terms, today, lapses=lapses).contains(changed):
                 due.append(Stage.SHIP_REMINDER)
             if lapses and expire_window(terms, today).contains(changed):

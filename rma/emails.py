@@ -91,6 +91,7 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "rejection_reason": ticket.rejection_reason,
         "resolution": Resolution(ticket.resolution).label if ticket.resolution else "",
         "tracking_number": ticket.tracking_number,
+        "goods_to_return": ticket.goods_to_return,  # W1: False when withdrawn undelivered
         "requested_on": requested_on,
         "response_due_on": response_due_on(requested_on, terms),  # D1
         "ship_by": authorization_valid_until(changed_on, terms),  # D2
@@ -118,6 +119,8 @@ def label_attachment(ticket: Ticket) -> list[kinds.Attachment]:
 
     A ticket cancelled or expired before its authorization went out has no label: the
     e-mail is superseded by the one about that change."""
+    if not ticket.goods_to_return:
+        return []  # W1: withdrawn before delivery, nothing travels back
     try:
         label = ticket_label(ticket)
     except LabelRefused as refused:

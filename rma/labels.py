@@ -48,6 +48,10 @@ NOT_AUTHORIZED = gettext_noop(
     "Ticket {number} is {state}: a return label exists only once it is authorized."
 )
 
+NOTHING_TO_SEND = gettext_noop(
+    "Ticket {number} has no return label: its goods were withdrawn before they were delivered."
+)
+
 # Code 128 for a handheld scanner: 0.4 mm modules (≥ 0.33 mm) and quiet zones of
 # 12.5 modules (≥ 10) each side. 178 modules for RMA-YYYY-NNNNNN: 81 mm wide in all.
 BARCODE_MODULE_MM = 0.4
@@ -166,10 +170,12 @@ def label_content(ticket: Ticket) -> LabelContent:
     )
     lines, login_devices, hints = [], [], {}
     for line in ticket_lines:
+        if not line.to_send_back:
+            continue  # W1: withdrawn before delivery, it does not travel
         product = line.order_line.product
         lines.append(
             LabelLine(
-                quantity=line.quantity, name=line.order_line.name, serials=tuple(line.serials)
+                quantity=line.to_send_back, name=line.order_line.name, serials=tuple(line.serials)
             )
         )
         if product.has_login:
@@ -269,6 +275,8 @@ def code128_svg(value: str) -> SafeString:
 
 
 def _ensure_labelled(ticket: Ticket) -> None:
+    if not ticket.goods_to_return:
+        raise LabelRefused(_(NOTHING_TO_SEND).format(number=ticket.number))
     if ticket.state not in LABELLED_STATES:
         raise LabelRefused(
             _(NOT_AUTHORIZED).format(number=ticket.number, state=ticket.get_state_display())

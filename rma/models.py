@@ -71,6 +71,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     vendor_rma_number = models.CharField(  # V2: the RMA opened at the vendor's portal
         _("vendor RMA number"), max_length=60, blank=True
     )
+    # False when every unit was withdrawn before delivery (W1): nothing to send back, so
+    # no label and no reminder to ship (D2).
+    goods_to_return = models.BooleanField(_("goods to send back"), default=True)
     shipped_on = models.DateField(_("customer shipped on"), null=True, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=80, blank=True)  # R10
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
@@ -233,6 +236,9 @@ class TicketLine(models.Model):
         OrderLine, on_delete=models.PROTECT, related_name="ticket_lines", verbose_name=_("line")
     )
     quantity = models.PositiveIntegerField(_("quantity"))
+    # W1, CRD 9(3): units withdrawn before they were delivered (or digital content not yet
+    # supplied): nothing to send back, no label; only the delivered rest is held.
+    undelivered_quantity = models.PositiveIntegerField(_("of which not delivered"), default=0)
     serials = models.JSONField(_("serial numbers"), default=list, blank=True)
     detail = models.TextField(_("what is wrong"), blank=True)
 
@@ -244,10 +250,19 @@ class TicketLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="ticket_line_quantity_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(undelivered_quantity__lte=models.F("quantity")),
+                name="ticket_line_undelivered_within_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity}× {self.order_line.name}"
+
+    @property
+    def to_send_back(self) -> int:
+        """The units the customer sends back: those that were delivered."""
+        return self.quantity - self.undelivered_quantity
 
 
 class EventKind(models.TextChoices):

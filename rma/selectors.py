@@ -51,7 +51,7 @@ def _changed_within(window: Window) -> Q:
 # field of the ticket.
 # Tickets whose withdrawal binds the shop (W10): never expired, reminded without end.
 _BINDING = Q(reason__in=[reason for reason in Reason.values if binds_the_shop(reason)])
-_UNSHIPPED = Q(state=State.AUTHORIZED, shipped_on__isnull=True)
+_UNSHIPPED = Q(state=State.AUTHORIZED, shipped_on__isnull=True, goods_to_return=True)
 
 Branch = tuple[Q, Callable[[Terms, date], Window], Callable[[Window], Q]]
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,6 +29,8 @@ from rma.emails import ticket_email_queue
 from rma.errors import TicketError
 from rma.models import Ticket, TicketEvent, TicketLine
 from rma.rules import claimable_quantity, reason_decision
+from rma.services import quantities
+from rma.services.quantities import QUANTITY_TOO_HIGH
 from rma.states import State
 from withdrawals.rules import refund_due_by
 
@@ -38,7 +39,6 @@ from withdrawals.rules import refund_due_by
 NO_LINES = gettext_noop("A return request needs at least one line.")
 LINE_NOT_IN_ORDER = gettext_noop("Line {line} is not part of order {order}.")
 QUANTITY_NOT_POSITIVE = gettext_noop("Line {line}: the quantity must be at least 1.")
-QUANTITY_TOO_HIGH = gettext_noop("Line {line}: only {available} can be returned, not {quantity}.")
 DUPLICATE_LINE = gettext_noop("Line {line} appears twice in the request.")
 REJECTION_NEEDS_REASON = gettext_noop("Say why the request is rejected; the customer will read it.")
 RESOLUTION_NEEDED = gettext_noop("Choose how the ticket is resolved.")
@@ -123,6 +123,12 @@ def ticket_create(
     today = timezone.localdate()
     notice_on = _notice_day(order, reason, notice_on, by=by, today=today)
     order_lines = _locked_order_lines(order, lines)
+    undelivered = {
+        request.line_id: quantities.units_taken(
+            order_lines[request.line_id], reason, request.quantity
+        )
+        for request in lines
+    }
     policy = policy or ReturnPolicy.default()
     _check_eligibility(order, reason, lines, policy=policy, on=notice_on or today)
     ticket = Ticket.objects.create(
@@ -138,22 +144,24 @@ def ticket_create(
         # W7: the refund's due day, fixed at notice with the legal calendar (W2).
         refund_due_on=refund_due_by(notice_on, legal_calendar()) if notice_on else None,
     )
-    TicketLine.objects.bulk_create(
+    ticket_lines = TicketLine.objects.bulk_create(
         TicketLine(
             ticket=ticket,
             order_line=order_lines[request.line_id],
             quantity=request.quantity,
+            undelivered_quantity=undelivered[request.line_id],
             serials=list(request.serials),
             detail=request.detail,
         )
         for request in lines
     )
+    if not any(line.to_send_back for line in ticket_lines):
+        # W1: everything was withdrawn before delivery: no label, nothing to remind of.
+        Ticket.objects.filter(pk=ticket.pk).update(goods_to_return=False)
+        ticket.goods_to_return = False
     try:
         with transaction.atomic():
-            for request in lines:
-                OrderLine.objects.filter(pk=order_lines[request.line_id].pk).update(
-                    held_quantity=F("held_quantity") + request.quantity
-                )
+            quantities.hold(ticket_lines)
     except IntegrityError as exc:  # the database's own check: never more than delivered
         raise TicketError(_("These quantities are no longer available for return.")) from exc
     event = TicketEvent.objects.create(
@@ -188,8 +196,8 @@ def _notice_day(
 
 
 def _locked_order_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str, OrderLine]:
-    """Lock the requested lines of `order` and check each request against what is still
-    returnable; refuse a line named twice, one not in the order or a bad quantity."""
+    """Lock the requested lines of `order`; refuse a line named twice, one not in the
+    order or a quantity below one (what is still free is `quantities.units_taken`'s)."""
     ids = [request.line_id for request in lines]
     for line_id in ids:
         if ids.count(line_id) > 1:
@@ -208,14 +216,6 @@ def _locked_order_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str,
             raise TicketError(_(LINE_NOT_IN_ORDER).format(line=request.line_id, order=order))
         if request.quantity < 1:
             raise TicketError(_(QUANTITY_NOT_POSITIVE).format(line=request.line_id))
-        if request.quantity > line.returnable_quantity:
-            raise TicketError(
-                _(QUANTITY_TOO_HIGH).format(
-                    line=request.line_id,
-                    available=line.returnable_quantity,
-                    quantity=request.quantity,
-                )
-            )
     return order_lines
 
 
@@ -291,7 +291,7 @@ def _transition(
         locked.state_changed_at = timezone.now()
         locked.save()
         if held_before and not locked.holds_quantities:
-            _release_quantities(locked)
+            quantities.release(locked)
         event = TicketEvent.objects.create(
             ticket=locked,
             by=by,
@@ -341,13 +341,6 @@ def _announce_after_commit(event: TicketEvent) -> None:
         # W3: a notice sent by post or e-mail counts from its own day, not from ours.
         context["notice_registered_late"] = ticket.notice_on != timezone.localdate(event.at)
     ticket_email_queue(ticket=ticket, kind=kind, stage=str(event.pk), context=context)
-
-
-def _release_quantities(ticket: Ticket) -> None:
-    for line in ticket.lines.all():
-        OrderLine.objects.filter(pk=line.order_line_id).update(
-            held_quantity=F("held_quantity") - line.quantity
-        )
 
 
 def ticket_authorize(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
