@@ -168,6 +168,7 @@ class TicketAdmin(admin.ModelAdmin):
         "state_changed_at",
         "created_by",
         "notice_on",
+        "refund_due_on",
         "customer_note",
         "factory_reset_confirmed",
         "rejection_reason",
