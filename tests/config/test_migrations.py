@@ -2,8 +2,6 @@
 database migrates from zero to a working schema with the preset policies."""
 
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.config.test_runtime import manage
+
 PRESETS = {"webstore4", "voip-distributor", "b2b-distributor", "licence-shop"}
 
 
@@ -21,26 +20,17 @@ def migrate_and_list_presets(database_url: str, tmp_path: Path) -> tuple[set[str
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS"))}
     env.update(DEBUG="1", DATABASE_URL=database_url, RETOUR_VAR_DIR=str(tmp_path / "var"))
 
-    def manage(*args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result
-
-    manage("migrate", "--noinput")
+    migrated = manage("migrate", "--noinput", env=env)
     listed = manage(
         "shell",
         "-c",
         "from policies.models import ReturnPolicy; "
         "print(*ReturnPolicy.objects.order_by('preset').values_list('preset', flat=True)); "
         "print(ReturnPolicy.default().preset)",
+        env=env,
     )
+    for result in (migrated, listed):
+        assert result.returncode == 0, result.stdout + result.stderr
     presets, default = listed.stdout.strip().splitlines()[-2:]
     return set(presets.split()), default
 
