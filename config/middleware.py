@@ -1,0 +1,49 @@
+"""Refuse at the door what no page of Retour can answer: a NUL byte or an unencodable
+character in the path or query string, and a number too large for the database in a
+filter. Such a request is a 400 with a plain sentence, never a 500 with a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+
+def _unreadable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return False
+
+
+class RefuseHostileInput:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = unquote(request.META.get("QUERY_STRING", ""), errors="surrogateescape")
+        if _unreadable(request.path) or _unreadable(query):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # A filter value beyond what a date or an integer column can hold (`?year=99999999`).
+        if isinstance(exception, OverflowError):
+            return self._refuse(request)
+        return None
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        logger.info("Refused a request Retour cannot read: %r", request.get_full_path()[:200])
+        return HttpResponseBadRequest(
+            _("This address contains characters or numbers Retour cannot read."),
+            content_type="text/plain; charset=utf-8",
+        )
