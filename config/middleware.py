@@ -47,3 +47,31 @@ class RefuseHostileInput:
             _("This address contains characters or numbers Retour cannot read."),
             content_type="text/plain; charset=utf-8",
         )
+
+
+class PersonalDataNotCached:
+    """Answers of the API and PDF documents hold customers' personal data: no browser,
+    proxy or shared cache keeps a copy (`Cache-Control: no-store`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        personal = request.path.startswith("/api/") or response.get("Content-Type", "").startswith(
+            "application/pdf"
+        )
+        if personal:
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class RequestRefusalsWithoutTraceback(logging.Filter):
+    """Log a refused request (403, 400) as one line: a person or a probe caused it, not a
+    bug, so a traceback would only bury the real errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) in (400, 403, 404, 405):
+            record.exc_info = None
+            record.exc_text = None
+        return True

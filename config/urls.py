@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from accounts.forms import EmailAdminAuthenticationForm
 from config.api import api
+from notifications.webhooks import tracking_webhook
 from rma import views as rma_views
 
 admin.site.site_header = _("Retour — returns desk")
@@ -21,6 +22,7 @@ urlpatterns = [
         rma_views.withdrawal_form_download,
         name="ticket_withdrawal_form",
     ),
-    path("anymail/", include("anymail.urls")),  # provider webhooks: bounces (notifications)
+    # The configured e-mail provider's bounce webhook (notifications), no other.
+    path("anymail/<str:provider>/tracking/", tracking_webhook, name="email_tracking_webhook"),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

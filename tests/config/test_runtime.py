@@ -12,7 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def production_environment() -> dict[str, str]:
+# What an operator puts in place of .env.example's placeholders.
+REAL_SECRETS = {
+    "SECRET_KEY": "q8Vf2kLz9Rw4Xn7Bt1Hc6Jm3Pd0Sg5Yu8Ae2Wr4Tz7Kx1Nb9Ql3",
+    "ANYMAIL_API_KEY": "9f3c2a71-0b6e-4d5a-8c14-2e7f90ab3d55",
+    "ANYMAIL_WEBHOOK_SECRET": "retour-hooks:Zr8wq2LmV5tK9yPb",
+}
+
+
+def production_environment(**overrides: str) -> dict[str, str]:
+    """.env.example's production variables, with real secrets unless `overrides` says."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -22,7 +31,7 @@ def production_environment() -> dict[str, str]:
         if line.strip() and not line.startswith("#"):
             key, _sep, value = line.partition("=")
             env[key] = shlex.split(value)[0] if value else ""
-    return env
+    return {**env, **REAL_SECRETS, **overrides}
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -34,6 +43,29 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        (
+            {"SECRET_KEY": "change-me-to-50-random-characters-for-example-from-openssl-rand"},
+            "retour.E001",
+        ),
+        ({"SECRET_KEY": "short-but-not-an-example-1234"}, "retour.E002"),
+        ({"ANYMAIL_WEBHOOK_SECRET": ""}, "retour.E003"),
+        ({"ANYMAIL_WEBHOOK_SECRET": "webhook-user:webhook-password"}, "retour.E003"),
+        ({"ANYMAIL_API_KEY": "provider-api-key"}, "retour.E004"),
+    ],
+    ids=["example-key", "short-key", "no-webhook", "example-webhook", "example-api-key"],
+)
+def test_check_deploy_refuses_each_unsafe_production_setting(overrides, error):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_environment(**overrides)
+    )
+
+    assert result.returncode != 0
+    assert error in result.stdout + result.stderr
 
 
 def test_check_deploy_is_clean_with_the_production_variables_of_env_example():

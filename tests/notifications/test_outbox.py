@@ -284,6 +284,7 @@ def test_the_sweep_resets_a_claim_abandoned_by_a_dead_worker(anna, settings, mon
 
 
 def test_a_bounce_reported_by_the_provider_marks_the_customer(client, settings, anna):
+    settings.EMAIL_PROVIDER = "postmark"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:secret"}
     payload = {
         "RecordType": "Bounce",
@@ -317,6 +318,7 @@ def test_a_bounce_reported_by_the_provider_marks_the_customer(client, settings, 
 
 
 def test_the_bounce_webhook_refuses_a_caller_without_the_secret(client, settings, anna):
+    settings.EMAIL_PROVIDER = "postmark"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:secret"}
 
     response = client.post(
@@ -326,6 +328,27 @@ def test_the_bounce_webhook_refuses_a_caller_without_the_secret(client, settings
     )
 
     assert response.status_code in (400, 401, 403)
+    assert not BouncedAddress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("provider", "secret", "path"),
+    [
+        ("postmark", "hook:secret", "/anymail/mailgun/tracking/"),  # another provider's
+        ("postmark", "hook:secret", "/anymail/nosuch/tracking/"),
+        ("postmark", "", "/anymail/postmark/tracking/"),  # no secret: anyone could call
+        ("files", "hook:secret", "/anymail/postmark/tracking/"),  # no provider at all
+    ],
+)
+def test_only_the_configured_providers_signed_webhook_exists(
+    client, settings, anna, provider, secret, path
+):
+    settings.EMAIL_PROVIDER = provider
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": secret}
+
+    response = client.post(path, data={"Email": anna.email}, content_type="application/json")
+
+    assert response.status_code == 404
     assert not BouncedAddress.objects.exists()
 
 
