@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,10 @@ class RefuseHostileInput:
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:
         logger.info("Refused a request Retour cannot read: %r", request.get_full_path()[:200])
-        return HttpResponseBadRequest(
-            _("This address contains characters or numbers Retour cannot read."),
-            content_type="text/plain; charset=utf-8",
-        )
+        message = _("This address contains characters or numbers Retour cannot read.")
+        if request.path.startswith("/api/"):  # the API answers JSON, as its schema says
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 class PersonalDataNotCached:
