@@ -30,9 +30,11 @@ from orders.importing.messages import (
     NOT_AN_EMAIL,
     NOT_ONE_OF,
     NOT_TEXT,
+    NUL_IN_TEXT,
     OUTSIDE_YEARS,
     TOO_LONG,
     TOO_MANY_DECIMALS,
+    UNENCODABLE_TEXT,
 )
 
 MAX_QUANTITY = 2_147_483_647  # a PositiveIntegerField
@@ -53,10 +55,29 @@ class _Refused(Exception):
 _BAD = object()  # a field that was refused; checks that need it are skipped
 
 
+def _unreadable(text: str) -> str | None:
+    """Why no column can store this text, if none can: a NUL character (PostgreSQL's text
+    cannot hold one) or a lone surrogate, which JSON's "\\ud800" decodes to and which
+    no encoding can write. The message of the refusal, or None for a storable text."""
+    if "\x00" in text:
+        return NUL_IN_TEXT
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return UNENCODABLE_TEXT
+    return None
+
+
+def _safe(text: str) -> str:
+    """A text fit to show in a message, a log or a terminal: unstorable ones escaped."""
+    return text if _unreadable(text) is None else json.dumps(text)[1:-1]
+
+
 def _show(value: object) -> str:
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return str(value)
     shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
@@ -68,6 +89,9 @@ def _text(max_length: int, *, blank: bool = False) -> Callable[[object], str]:
     def convert(value: object) -> str:
         if not isinstance(value, str):
             raise _refuse(NOT_TEXT, value)
+        unreadable = _unreadable(value)
+        if unreadable is not None:
+            raise _refuse(unreadable, value)
         value = value.strip()
         if not value and not blank:
             raise _refuse(EMPTY_TEXT)

@@ -10,7 +10,13 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from orders.importing.messages import DATABASE_CONCURRENT, DATABASE_HELD, DATABASE_REFUSED
+from orders.importing.messages import (
+    DATABASE_CONCURRENT,
+    DATABASE_HELD,
+    DATABASE_REFUSED,
+    NOT_JSON,
+    NOT_UTF8,
+)
 from orders.importing.parsing import parse_orders
 from orders.importing.results import ImportNotJSON, ImportResult, OrderError
 from orders.importing.stored import _Stored, _stored_orders
@@ -54,7 +60,8 @@ def import_orders(document: object) -> ImportResult:
                 outcome = writer.write(entry, stored.get(entry.number))
         except _OrderRefused as exc:
             error = OrderError(entry.number, exc.field, exc.message)
-        except (IntegrityError, DataError, ProtectedError) as exc:
+        except (IntegrityError, DataError, ProtectedError, UnicodeEncodeError) as exc:
+            # UnicodeEncodeError: a text the parsing let through that the driver cannot send
             logger.warning("Order %s refused by the database: %s", entry.number, exc)
             error = OrderError(entry.number, "", _database_message(exc))
         else:
@@ -70,10 +77,17 @@ def import_orders(document: object) -> ImportResult:
 def import_orders_json(raw: bytes | str) -> ImportResult:
     """Decode a JSON text (numbers as Decimal, never float) and import its orders.
 
-    Raises ImportFormatError when the text is not JSON or not `{"orders": [...]}`.
+    Raises ImportFormatError when the text is not JSON or not `{"orders": [...]}`, and
+    ImportNotJSON (one of them) when bytes are not UTF-8 (RFC 8259 §8.1) or not JSON.
     """
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")  # a byte order mark is tolerated, not required
+        except UnicodeDecodeError as exc:
+            byte = f"0x{exc.object[exc.start]:02x}"
+            raise ImportNotJSON(_(NOT_UTF8).format(byte=byte, position=exc.start)) from None
     try:
         document = json.loads(raw, parse_float=Decimal)
-    except (ValueError, InvalidOperation, RecursionError) as exc:  # also bad UTF-8
-        raise ImportNotJSON(_("not valid JSON: {error}").format(error=exc)) from None
+    except (ValueError, InvalidOperation, RecursionError) as exc:
+        raise ImportNotJSON(_(NOT_JSON).format(error=exc)) from None
     return import_orders(document)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
+NOT_JSON = gettext_noop("not valid JSON: {error}")
+NOT_UTF8 = gettext_noop(
+    "not valid JSON: the text is not UTF-8 (byte {byte} at position {position})"
+)
 NOT_AN_OBJECT = gettext_noop('the document must be a JSON object like {"orders": [...]}')
 NO_ORDERS_LIST = gettext_noop('the document must have a list "orders"')
 ORDER_NOT_AN_OBJECT = gettext_noop("is not an object")
 MISSING = gettext_noop("is missing")
 NOT_TEXT = gettext_noop("{value} is not a text")
+NUL_IN_TEXT = gettext_noop("{value} contains a NUL character, which no text may hold")
+UNENCODABLE_TEXT = gettext_noop(
+    "{value} contains a character that is not valid Unicode (a lone surrogate such as \\ud800)"
+)
 EMPTY_TEXT = gettext_noop("is empty")
 TOO_LONG = gettext_noop("is longer than {max} characters")
 NOT_AN_EMAIL = gettext_noop("{value} is not an e-mail address")

@@ -26,8 +26,10 @@ from orders.importing.fields import (
     _quantity,
     _refuse,
     _Refused,
+    _safe,
     _text,
     _time,
+    _unreadable,
     _vat_rate,
 )
 from orders.importing.messages import (
@@ -255,7 +257,7 @@ class _OrderReader:
                 try:
                     found.append((_line_key(key), _quantity(quantity)))
                 except _Refused as exc:
-                    self.errors.append((f"{path}.lines.{key}", str(exc)))
+                    self.errors.append((f"{path}.lines.{_safe(key)}", str(exc)))
             if len(found) < len(value):
                 return _BAD  # type: ignore[return-value]
             return tuple(sorted(found))
@@ -340,7 +342,12 @@ def parse_orders(document: object) -> list[OrderData | list[OrderError]]:
     labels = []
     for index, raw in enumerate(raw_orders):
         number = raw.get("number") if isinstance(raw, dict) else None
-        valid = isinstance(number, str) and number.strip() and len(number.strip()) <= 40
+        valid = (
+            isinstance(number, str)
+            and number.strip()
+            and len(number.strip()) <= 40
+            and _unreadable(number) is None  # an error must be fit to print and to store
+        )
         labels.append(number.strip() if valid else f"orders[{index}]")
     counts = Counter(labels)
     parsed: list[OrderData | list[OrderError]] = []

@@ -24,9 +24,9 @@ class Command(BaseCommand):
             else:
                 with open(file, "rb") as handle:
                     raw = handle.read()
-        except OSError as exc:
+        except OSError as exc:  # missing, a directory, not readable by this user
             raise CommandError(
-                _("Cannot read {file}: {error}").format(file=file, error=exc.strerror)
+                _("Cannot read {file}: {error}").format(file=file, error=exc.strerror or exc)
             ) from None
         try:
             result = import_orders_json(raw)
