@@ -1,8 +1,14 @@
 """Documents of a ticket for the people it belongs to: its customer and staff."""
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
 
 from rma.labels import LabelRefused, render_label_a4, ticket_label
 from rma.models import Ticket
@@ -21,6 +27,29 @@ def _visible_ticket(request, number: str) -> Ticket:
     raise Http404
 
 
+_NOT_PORTABLE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _inline_pdf(response: HttpResponse, filename: str) -> HttpResponse:
+    """Name the PDF and keep it out of every cache: it holds a person's name and address.
+
+    The name comes from order and ticket numbers, which the webshop chose: a quote or a
+    line break in one must neither break nor extend the header. So the header carries a
+    plain ASCII `filename` (through Django's own helper) for every browser and, when the
+    name is more than that, the exact one as RFC 6266's `filename*=UTF-8''...` (control
+    characters replaced: no browser should save a file with a line break in its name).
+    """
+    filename = "".join("_" if unicodedata.category(c) == "Cc" else c for c in filename)
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = _NOT_PORTABLE.sub("_", ascii_name).strip("._") or "document.pdf"
+    header = content_disposition_header(as_attachment=False, filename=ascii_name)
+    if ascii_name != filename:
+        header = "; ".join((header, "filename*=UTF-8''" + quote(filename, safe="")))
+    response["Content-Disposition"] = header
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
 @login_required
 def label_download(request, number: str):
     """The stored A6 label, or the A4 cut-out sheet with `?layout=a4`."""
@@ -34,8 +63,7 @@ def label_download(request, number: str):
             )
     except LabelRefused as refused:
         return HttpResponse(str(refused), status=409, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{ticket.number}-label.pdf"'
-    return response
+    return _inline_pdf(response, ticket.number + "-label.pdf")
 
 
 @login_required
@@ -44,5 +72,4 @@ def withdrawal_form_download(request, number: str):
     ticket = _visible_ticket(request, number)
     pdf = model_withdrawal_form(order=ticket.order, customer=ticket.order.customer)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{ticket.order.number}-withdrawal.pdf"'
-    return response
+    return _inline_pdf(response, ticket.order.number + "-withdrawal.pdf")
