@@ -11,17 +11,9 @@ from urllib.parse import unquote
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
+from core.text import readable
+
 logger = logging.getLogger(__name__)
-
-
-def _unreadable(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return True
-    return False
 
 
 class RefuseHostileInput:
@@ -30,7 +22,7 @@ class RefuseHostileInput:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = unquote(request.META.get("QUERY_STRING", ""), errors="surrogateescape")
-        if _unreadable(request.path) or _unreadable(query):
+        if not (readable(request.path) and readable(query)):
             return self._refuse(request)
         return self.get_response(request)
 

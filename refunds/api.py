@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from accounts.api_auth import token_or_session
+from core.text import readable
 from orders.models import Order
 from orders.selectors import order_for_rules
 from refunds.reports import ReportError, parse_day, refund_quote, returnability
@@ -41,6 +42,8 @@ class QuoteRequest(Schema):
 
 def _visible_order(request, number: str) -> Order | None:
     """The order if this user may see it: staff with order access, or its own customer."""
+    if not readable(number):
+        return None  # no order number holds a NUL byte or a lone surrogate
     try:
         order = order_for_rules(number)
     except Order.DoesNotExist:

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.calendar import SHOP_CALENDAR, LegalCalendar
+from core.text import readable
 from orders.facts import OrderFacts
 from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
@@ -131,6 +132,8 @@ def parse_line_selection(specs: Sequence[str]) -> list[tuple[str, int]]:
 def policy_terms(preset: str | None) -> Terms:
     """The staff-edited terms of a policy by its code, or of the default policy."""
     try:
+        if preset and not readable(preset):
+            raise ReturnPolicy.DoesNotExist  # no code holds a NUL byte or a lone surrogate
         policy = ReturnPolicy.objects.get(preset=preset) if preset else ReturnPolicy.default()
     except ReturnPolicy.DoesNotExist:
         known = ", ".join(ReturnPolicy.objects.values_list("preset", flat=True))
@@ -143,6 +146,8 @@ def policy_terms(preset: str | None) -> Terms:
 
 def _order(number: str) -> Order:
     try:
+        if not readable(number):
+            raise Order.DoesNotExist  # no order number holds a NUL byte or a lone surrogate
         return order_for_rules(number)
     except Order.DoesNotExist:
         raise ReportError(_("There is no order %(number)s.") % {"number": number}) from None
