@@ -1,23 +1,94 @@
-"""Authentication for the JSON API: a staff member's bearer token, or a session."""
+"""Authentication for the JSON API: a staff member's bearer token, or a session; and the
+rate limit per token."""
 
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, django_auth
+from ninja.throttling import BaseThrottle
 
 from accounts.models import ApiToken
 
+logger = logging.getLogger(__name__)
+
+# Requests a token may make per minute (settings.API_TOKEN_RATE_LIMIT overrides it).
+API_TOKEN_RATE_LIMIT = 120
+_WINDOW_SECONDS = 60
+
 
 class StaffToken(HttpBearer):
-    """`Authorization: Bearer <key>` of an active, unrevoked token of an active staff user."""
+    """`Authorization: Bearer <key>` of an active staff user's token that is neither revoked
+    nor expired. The token's last use is noted (at most once a minute)."""
 
     def authenticate(self, request, token: str):
         api_token = ApiToken.objects.for_key(token)
         if api_token is None or not api_token.user.is_active or not api_token.user.is_staff:
             return None
+        api_token.record_use()
+        request.api_token = api_token
         request.user = api_token.user
         return api_token.user
 
 
+class TokenRateLimit(BaseThrottle):
+    """At most settings.API_TOKEN_RATE_LIMIT requests a minute per API token, counted in
+    Django's cache in fixed one-minute windows; more answer 429 with Retry-After (the
+    seconds until the window ends). Requests without a token (a session) are not counted.
+
+    The count is shared by every process only with a shared cache (Redis); with the
+    embedded default's local-memory cache each process counts on its own."""
+
+    def __init__(self) -> None:
+        # One throttle serves every request; ninja asks wait() right after a refusal, in
+        # the same thread.
+        self._refused = threading.local()
+
+    @staticmethod
+    def limit() -> int:
+        return int(getattr(settings, "API_TOKEN_RATE_LIMIT", API_TOKEN_RATE_LIMIT))
+
+    def allow_request(self, request) -> bool:
+        api_token = getattr(request, "api_token", None)
+        if api_token is None:
+            return True
+        now = time.time()
+        window = int(now // _WINDOW_SECONDS)
+        # The key's digest names the token (not its row id, which a test database may reuse).
+        key = f"api-rate:{api_token.digest[:32]}:{window}"
+        try:
+            count = _count(key)
+        except Exception:  # an unreachable cache must not take the API down with it
+            logger.warning("API rate limit not counted: the cache is unavailable", exc_info=True)
+            return True
+        if count <= self.limit():
+            return True
+        self._refused.retry_after = (window + 1) * _WINDOW_SECONDS - now
+        return False
+
+    def wait(self) -> float | None:
+        """Seconds until the window of the request just refused ends (Retry-After)."""
+        return getattr(self._refused, "retry_after", None)
+
+
+def _count(key: str) -> int:
+    """Add one to the count under `key` and return it; add() creates it only if missing and
+    incr() is atomic on Redis, so concurrent requests are all counted."""
+    cache = caches["default"]
+    cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
+    try:
+        return cache.incr(key)
+    except ValueError:  # it expired between add() and incr()
+        cache.add(key, 1, timeout=_WINDOW_SECONDS * 2)
+        return 1
+
+
 staff_token = StaffToken()
+# config/api.py applies it to every operation.
+token_rate_limit = TokenRateLimit()
 # Endpoints a logged-in customer may call from the portal accept the session too.
 token_or_session = [staff_token, django_auth]
 FORBIDDEN = _("You are not allowed to do this.")

@@ -1,11 +1,14 @@
 """People who log in: customers (by e-mail) and staff, and the staff's API tokens."""
 
+import datetime as dt
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,24 +30,48 @@ def _token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# A token lives this long unless it is issued for another number of days.
+API_TOKEN_DAYS = 90
+# How far behind the last use the token's last_used_at may be: one write a minute at most,
+# not one per request.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+# The start of every key, kept in clear so people can tell their tokens apart and revoke one.
+PREFIX_LENGTH = 8
+
+
 class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now: dt.datetime | None = None) -> "ApiTokenQuerySet":
+        """Tokens that are neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+    def with_key(self, key: str) -> "ApiTokenQuerySet":
+        return self.filter(digest=_token_digest(key))
+
     def for_key(self, key: str) -> "ApiToken | None":
-        return (
-            self.filter(digest=_token_digest(key), revoked_at__isnull=True)
-            .select_related("user")
-            .first()
-        )
+        """The usable token with this key, with its user; None for an unknown, revoked or
+        expired key."""
+        return self.usable().with_key(key).select_related("user").first()
+
+    def revoke(self, now: dt.datetime | None = None) -> int:
+        """Revoke the tokens not revoked yet; how many that were."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
 class ApiToken(models.Model):
-    """A staff member's key for the JSON API; only its digest is stored."""
+    """A staff member's key for the JSON API; only its digest (and its first characters) is
+    stored. It works until it expires or is revoked."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("key starts with"), max_length=PREFIX_LENGTH, blank=True, editable=False, db_index=True
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
@@ -57,8 +84,38 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.user})"
 
     @classmethod
-    def issue(cls, *, user, name: str) -> tuple["ApiToken", str]:
-        """Create a token and return it with its key, which is shown once and never stored."""
+    def issue(
+        cls, *, user, name: str, days: int = API_TOKEN_DAYS, now: dt.datetime | None = None
+    ) -> tuple["ApiToken", str]:
+        """Create a token valid for `days` and return it with its key, which is shown once
+        and never stored."""
+        if days < 1:
+            raise ValueError("a token must be valid for at least one day")
         key = secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, digest=_token_digest(key))
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            prefix=key[:PREFIX_LENGTH],
+            digest=_token_digest(key),
+            expires_at=(now or timezone.now()) + dt.timedelta(days=days),
+        )
         return token, key
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    def revoke(self, now: dt.datetime | None = None) -> bool:
+        """Revoke the token; False if it already was."""
+        revoked = ApiToken.objects.filter(pk=self.pk).revoke(now)
+        self.refresh_from_db(fields=["revoked_at"])
+        return bool(revoked)
+
+    def record_use(self, now: dt.datetime | None = None) -> None:
+        """Note that the token was used now, at most once a minute (a write per request
+        would cost more than the time is worth)."""
+        now = now or timezone.now()
+        if self.last_used_at is not None and now - self.last_used_at < LAST_USED_PRECISION:
+            return
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+        ApiToken.objects.filter(stale, pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
