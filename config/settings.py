@@ -184,6 +184,17 @@ CELERY_BEAT_SCHEDULE["deadlines-chase"] = {
     "schedule": 15 * 60.0,
 }
 
+# The cache (the API's per-token rate limit counts in it) is shared by every web worker
+# through Redis in production; in-process memory in the embedded default.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "retour",
+        }
+    }
+
 # E-mail: files under var/mail/ by default; EMAIL_PROVIDER picks an anymail backend.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Retour <returns@webstore4.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -18,6 +18,18 @@ def fixed_day():
 
 
 @pytest.fixture(autouse=True)
+def private_cache(settings):
+    """Each test counts in its own memory, not in the Redis that parallel test runs share
+    (a test of the shared cache sets its own)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Real hashing costs ~0.2 s per user; tests create many users and check no password.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
