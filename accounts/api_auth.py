@@ -4,16 +4,33 @@ rate limit per token."""
 import logging
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
+from ninja import Schema
 from ninja.security import HttpBearer, django_auth
 from ninja.throttling import BaseThrottle
 
 from accounts.models import ApiToken
 
 logger = logging.getLogger(__name__)
+
+
+class Detail(Schema):
+    detail: str
+
+
+class ValidationErrors(Schema):
+    """django-ninja's answer to a request its schema refuses."""
+
+    detail: list[dict[str, Any]]
+
+
+# What any operation may answer besides its own: no valid token (401), a request the
+# schema refuses (422), too many requests for the token (429). Every router documents them.
+API_ERRORS: dict[int, Any] = {401: Detail, 422: ValidationErrors, 429: Detail}
 
 # Requests a token may make per minute (settings.API_TOKEN_RATE_LIMIT overrides it).
 API_TOKEN_RATE_LIMIT = 120

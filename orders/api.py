@@ -4,7 +4,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from accounts.api_auth import FORBIDDEN, staff_token
+from accounts.api_auth import API_ERRORS, FORBIDDEN, ValidationErrors, staff_token
 from orders.importing import ImportFormatError, ImportNotJSON, import_orders_json
 
 router = Router(tags=["orders"])
@@ -57,11 +57,12 @@ _IMPORT_BODY = {
     "/import",
     auth=staff_token,
     response={
+        **API_ERRORS,
         200: ImportResultOut,
         400: DetailOut,
         403: DetailOut,
         413: DetailOut,
-        422: ImportResultOut | DetailOut,
+        422: ImportResultOut | DetailOut | ValidationErrors,
     },
     openapi_extra=_IMPORT_BODY,
     summary="Import orders",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from accounts.api_auth import token_or_session
+from accounts.api_auth import API_ERRORS, token_or_session
 from core.text import readable
 from orders.models import Order
 from orders.selectors import order_for_rules
@@ -60,7 +60,7 @@ def _not_found(number: str) -> Status:
 
 @router.get(
     "/orders/{number}/returnability",
-    response={200: dict[str, Any], 400: Error, 404: Error},
+    response={**API_ERRORS, 200: dict[str, Any], 400: Error, 404: Error},
     summary="What each line of an order can be returned for on a day",
 )
 def order_returnability(request, number: str, on: str | None = None, policy: str | None = None):
@@ -76,7 +76,7 @@ def order_returnability(request, number: str, on: str | None = None, policy: str
 
 @router.post(
     "/refund-quotes",
-    response={200: dict[str, Any], 400: Error, 404: Error},
+    response={**API_ERRORS, 200: dict[str, Any], 400: Error, 404: Error},
     summary="Itemized refund for returning lines of an order",
 )
 def create_refund_quote(request, payload: QuoteRequest):
