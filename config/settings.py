@@ -165,9 +165,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker that lost Redis reconnects for as long as it takes (the default gives up after
+# 100 tries, about 45 minutes, and exits), at start-up too (docs/operations.md).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-# A Redis host that vanishes without closing connections must not stall a request that
-# publishes: give up after a few seconds (the outbox sweep sends it later).
+# Workers and beat give up on a Redis that stops answering (a host that vanished, a hung
+# server) after this many seconds, then reconnect. A request's publish has its own bound of
+# about a second (REQUEST_PUBLISH_TIMEOUT in notifications/services.py; docs/operations.md).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),
     "socket_connect_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5),

@@ -3,7 +3,8 @@
 Reliability, in one place:
 
 * `email_queue` writes the row in the caller's transaction and publishes the send task
-  only after commit. If the broker is down then, the submission still succeeds: the row
+  only after commit. If the broker is down then, or hung (that publish gives up after
+  about a second, `REQUEST_PUBLISH_TIMEOUT`), the submission still succeeds: the row
   stays `ready` and `outbox_sweep` (every minute on beat) publishes it later.
 * `email_send` claims the row with a conditional UPDATE (ready/failed → sending), so two
   deliveries of the same task, or a task and the sweep, never both send.
@@ -20,6 +21,7 @@ one copy) and prefer a rare duplicate to a lost withdrawal receipt (W4).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -32,12 +34,16 @@ from anymail.exceptions import (
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
 )
+from celery import Celery
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
+from kombu import Producer
+from kombu import pools as kombu_pools
+from kombu.exceptions import LimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import RedisError
 
@@ -55,8 +61,20 @@ READY_GRACE = dt.timedelta(minutes=1)
 # a backlog in the queue is not multiplied every minute.
 REQUEUE_AFTER = dt.timedelta(minutes=10)
 SWEEP_BATCH = 500
-# Publishing when the broker is down must not hold up the customer's request long.
+# The sweep (on a worker) publishes through the app's producers: the workers' broker timeouts.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+# Publishing after a commit must not hold up the customer's request when the broker does
+# not answer: a hung Redis accepts the TCP connection and then never replies, so only a
+# socket timeout ends the wait. The request's publish has its own connections with short
+# timeouts and one immediate retry: at most three waits of this many seconds (a send, a
+# reconnect, a send), about a second in all; then the row stays `ready` for the sweep.
+REQUEST_PUBLISH_TIMEOUT = 0.3
+REQUEST_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0,
+    "interval_max": 0,
+}
 BROKER_ERRORS = (BrokerOperationalError, RedisError, OSError)
 
 
@@ -84,13 +102,41 @@ def _retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _request_producer(app: Celery) -> contextlib.AbstractContextManager[Producer | None]:
+    """A producer whose broker connection gives up after REQUEST_PUBLISH_TIMEOUT.
+
+    Pooled per broker URL and timeouts (kombu's pools key connections on both and close
+    them after a fork). None in eager mode: nothing is published then.
+    """
+    if app.conf.task_always_eager:
+        return contextlib.nullcontext()
+    connection = app.connection_for_write(
+        connect_timeout=REQUEST_PUBLISH_TIMEOUT,
+        transport_options={
+            "socket_timeout": REQUEST_PUBLISH_TIMEOUT,
+            "socket_connect_timeout": REQUEST_PUBLISH_TIMEOUT,
+            # Also bounds (re)connecting; kombu copies a publish's retry policy into the
+            # connection's options anyway, so setting it here keeps the pool's key stable.
+            **REQUEST_PUBLISH_RETRY_POLICY,
+        },
+    )
+    producer: Producer = kombu_pools.producers[connection].acquire(
+        block=True, timeout=REQUEST_PUBLISH_TIMEOUT
+    )
+    return producer
+
+
 def _publish(email_id: int) -> None:
-    """Hand the send to a worker; if the broker is unreachable, the sweep does it later."""
+    """Hand the send to a worker; if the broker is unreachable or does not answer within
+    about a second, the sweep does it later."""
     from notifications.tasks import send_email
 
     try:
-        send_email.apply_async((email_id,), retry_policy=PUBLISH_RETRY_POLICY)
-    except BROKER_ERRORS:
+        with _request_producer(send_email.app) as producer:
+            send_email.apply_async(
+                (email_id,), producer=producer, retry_policy=REQUEST_PUBLISH_RETRY_POLICY
+            )
+    except (*BROKER_ERRORS, LimitExceeded):
         logger.warning("Broker unreachable: e-mail %s stays ready for the sweep", email_id)
     except (TransientEmailError, Retry):
         # Only with CELERY_TASK_ALWAYS_EAGER (the embedded default): the send ran here,
