@@ -6,6 +6,7 @@ business flow hidden in signals: the receiver calls one service.
 """
 
 from anymail.signals import tracking
+from anymail.utils import get_request_basic_auth
 from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
 from anymail.webhooks.brevo import BrevoTrackingWebhookView
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from notifications.services import email_bounced
@@ -32,15 +34,18 @@ TRACKING_VIEWS = {
 @csrf_exempt
 def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     """The configured provider's tracking webhook, and only that one: another provider's
-    address, or any while no webhook secret is set (anyone could call it), is not found.
-    anymail checks the secret (basic auth) and answers an unsigned call 400."""
+    address, or any while no webhook secret is set (anyone could call it), is not found;
+    a call without the secret (basic auth) is unauthorized before anything is read."""
     view = TRACKING_VIEWS.get(provider)
-    if (
-        view is None
-        or provider != settings.EMAIL_PROVIDER
-        or not settings.ANYMAIL.get("WEBHOOK_SECRET")
-    ):
+    secret = settings.ANYMAIL.get("WEBHOOK_SECRET")
+    if view is None or provider != settings.EMAIL_PROVIDER or not secret:
         raise Http404
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    given = get_request_basic_auth(request) or ""
+    if not any(constant_time_compare(given, known) for known in secrets):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Basic realm="Retour e-mail webhook"'
+        return response
     return view(request)
 
 
