@@ -18,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import ApiToken
 from tests.factories import STAFF, UserFactory, staff_member
 
+pytestmark = pytest.mark.slow  # a fuzz: `make test` runs it, `make check` leaves it out
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 CHECKS = [
     not_a_server_error,

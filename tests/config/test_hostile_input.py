@@ -157,6 +157,7 @@ def _get(client, url: str, failures: list[str]) -> None:
         failures.append(f"GET {url} answered {response.status_code}")
 
 
+@pytest.mark.slow  # a sweep: `make test` runs it, `make check` leaves it out
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.template or "/")
 def test_hostile_values_in_the_path_and_query_never_answer_500(client, world, route):
     failures: list[str] = []
@@ -189,6 +190,7 @@ def _changelist_parameters(model_admin, user) -> list[str]:
     return names
 
 
+@pytest.mark.slow  # a sweep: `make test` runs it, `make check` leaves it out
 @pytest.mark.parametrize(
     "model_admin",
     list(django_admin.site._registry.values()),
@@ -367,6 +369,7 @@ POSTED = [
 ]
 
 
+@pytest.mark.slow  # a sweep: `make test` runs it, `make check` leaves it out
 @pytest.mark.parametrize(("route", "name"), POSTED)
 def test_hostile_bodies_posted_to_the_api_and_webhooks_never_answer_500(client, world, route, name):
     url = route.url(_benign(route, world))

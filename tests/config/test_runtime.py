@@ -45,6 +45,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # subprocesses: `make test` runs it, `make check` leaves it out
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [

@@ -408,6 +408,7 @@ def check_order(
     every_rule(facts, days, changed_mind=changed_mind, store_credit=store_credit)
 
 
+@pytest.mark.slow  # a fuzz: `make test` runs it, `make check` leaves it out
 @settings(
     # FUZZ_EXAMPLES=5000 searches longer, by hand; the suite's run stays within seconds.
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
