@@ -10,6 +10,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 from django.http import HttpRequest
 
+from core.text import readable
+
 # Longer than any e-mail address may be (RFC 5321): not worth a query.
 _MAX_ADDRESS = 254
 
@@ -44,7 +46,7 @@ class EmailBackend(ModelBackend):
         if not isinstance(username, str) or password is None:
             return None
         address = username.strip()
-        if not address or len(address) > _MAX_ADDRESS or "\x00" in address:
+        if not address or len(address) > _MAX_ADDRESS or not readable(address):
             return None
         user = self._user_for(User, address)
         if user is None:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from core.text import NUL, SURROGATE, unreadable
 from orders.importing.messages import (
     AMOUNT_TOO_LARGE,
     EMPTY_TEXT,
@@ -59,13 +60,7 @@ def _unreadable(text: str) -> str | None:
     """Why no column can store this text, if none can: a NUL character (PostgreSQL's text
     cannot hold one) or a lone surrogate, which JSON's "\\ud800" decodes to and which
     no encoding can write. The message of the refusal, or None for a storable text."""
-    if "\x00" in text:
-        return NUL_IN_TEXT
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return UNENCODABLE_TEXT
-    return None
+    return {NUL: NUL_IN_TEXT, SURROGATE: UNENCODABLE_TEXT}.get(unreadable(text) or "")
 
 
 def _safe(text: str) -> str:
