@@ -166,13 +166,20 @@ def ticket_under_legal_guarantee(ticket: Ticket) -> bool:
     )
 
 
-def units_withdrawn(order: Order, *, besides: Ticket | None = None) -> dict[str, int]:
-    """W8: per order line id, the units the order's withdrawals hold (not released, not
-    sent back), leaving out `besides` (the ticket being decided)."""
-    lines = TicketLine.objects.filter(ticket__order=order, ticket__reason=Reason.WITHDRAWAL)
-    lines = lines.exclude(ticket__state__in=RELEASING_STATES).exclude(
-        ticket__state=State.RESOLVED, ticket__resolution__in=GOODS_GO_BACK
+def withdrawal_lines_holding() -> QuerySet[TicketLine]:
+    """The lines of withdrawals whose tickets still hold their units: `holds_quantities`
+    of `rma.states` as SQL (not released, not resolved with the goods going back)."""
+    return (
+        TicketLine.objects.filter(ticket__reason=Reason.WITHDRAWAL)
+        .exclude(ticket__state__in=RELEASING_STATES)
+        .exclude(ticket__state=State.RESOLVED, ticket__resolution__in=GOODS_GO_BACK)
     )
+
+
+def units_withdrawn(order: Order, *, besides: Ticket | None = None) -> dict[str, int]:
+    """W8: per order line id, the units the order's withdrawals hold, leaving out
+    `besides` (the ticket being decided)."""
+    lines = withdrawal_lines_holding().filter(ticket__order=order)
     if besides is not None:
         lines = lines.exclude(ticket=besides)
     totals = lines.values("order_line__line_id").annotate(units=Sum("quantity")).order_by()

@@ -19,17 +19,14 @@ from orders.models import OrderLine
 from policies.reasons import Reason
 from rma.errors import TicketError
 from rma.models import Ticket, TicketLine
-from rma.states import GOODS_GO_BACK, RELEASING_STATES, State
+from rma.selectors import withdrawal_lines_holding
 
 QUANTITY_TOO_HIGH = gettext_noop("Line {line}: only {available} can be returned, not {quantity}.")
 
 
 def withdrawn_before_delivery(order_line: OrderLine) -> int:
     """The line's units the order's withdrawals took before they were delivered (and hold)."""
-    lines = TicketLine.objects.filter(order_line=order_line, undelivered_quantity__gt=0)
-    lines = lines.exclude(ticket__state__in=RELEASING_STATES).exclude(
-        ticket__state=State.RESOLVED, ticket__resolution__in=GOODS_GO_BACK
-    )
+    lines = withdrawal_lines_holding().filter(order_line=order_line, undelivered_quantity__gt=0)
     return lines.aggregate(units=Sum("undelivered_quantity"))["units"] or 0
 
 
