@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin_filters import OverdueFilter
@@ -98,11 +97,10 @@ class TicketDetailsForm(forms.ModelForm):
 
     def clean_shipped_on(self):
         shipped_on = self.cleaned_data.get("shipped_on")
-        today = timezone.localdate()
-        if shipped_on is not None and shipped_on > today:
-            raise forms.ValidationError(
-                _(services.SHIPPED_IN_FUTURE).format(today=today.isoformat())
-            )
+        try:
+            services.ticket_details_check({"shipped_on": shipped_on})
+        except services.TicketError as error:
+            raise forms.ValidationError(str(error)) from None
         return shipped_on
 
 

@@ -15,13 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from core.events import Event
 from core.periods import Sentence
 from rma.models import EventKind, Ticket, TicketEvent
+from rma.services import DETAIL_FIELDS
 from rma.states import State
 from vendors.models import CaseState, VendorCaseEvent
 
-FIELD_LABELS = {
-    name: Ticket._meta.get_field(name).verbose_name
-    for name in ("shipped_on", "tracking_number", "vendor_ticket_number", "vendor_rma_number")
-}
+FIELD_LABELS = {name: Ticket._meta.get_field(name).verbose_name for name in DETAIL_FIELDS}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from rma.services.details import (
     DETAIL_TOO_LONG,
     NOT_ALLOWED_TO_EDIT,
     SHIPPED_IN_FUTURE,
+    ticket_details_check,
     ticket_details_set,
 )
 from rma.services.lifecycle import (
@@ -33,6 +34,7 @@ __all__ = [
     "ticket_authorize",
     "ticket_cancel",
     "ticket_create",
+    "ticket_details_check",
     "ticket_details_set",
     "ticket_diagnose",
     "ticket_expire",

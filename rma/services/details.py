@@ -24,8 +24,9 @@ NOT_ALLOWED_TO_EDIT = gettext_noop("You are not allowed to change this ticket.")
 DETAIL_TOO_LONG = gettext_noop("The {field} can be at most {max} characters long.")
 
 
-def _check_details(changes: Mapping[str, object]) -> None:
-    """Refuse a detail the ticket cannot hold, before anything is written."""
+def ticket_details_check(changes: Mapping[str, object]) -> None:
+    """Refuse a detail the ticket cannot hold, before anything is written (the admin's
+    form asks this too, to show the sentence beside the field)."""
     for name, value in changes.items():
         field = Ticket._meta.get_field(name)
         if name == "shipped_on":
@@ -52,7 +53,7 @@ def ticket_details_set(
         raise ValueError(f"not a ticket detail: {', '.join(sorted(unknown))}")
     if by is not None and not by.has_perm("rma.change_ticket"):
         raise TicketError(_(NOT_ALLOWED_TO_EDIT))
-    _check_details(changes)
+    ticket_details_check(changes)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         events = []

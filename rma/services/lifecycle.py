@@ -20,6 +20,7 @@ from sequences import get_next_value
 
 from accounts.models import User
 from core import fsm
+from core.calendar import LegalCalendar
 from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
@@ -130,7 +131,10 @@ def ticket_create(
         for request in lines
     }
     policy = policy or ReturnPolicy.default()
-    _check_eligibility(order, reason, lines, policy=policy, on=notice_on or today)
+    calendar = legal_calendar()
+    _check_eligibility(
+        order, reason, lines, policy=policy, on=notice_on or today, calendar=calendar
+    )
     ticket = Ticket.objects.create(
         number=ticket_number_next(today.year),
         order=order,
@@ -142,7 +146,7 @@ def ticket_create(
         vendor_ticket_number=vendor_ticket_number,
         notice_on=notice_on,
         # W7: the refund's due day, fixed at notice with the legal calendar (W2).
-        refund_due_on=refund_due_by(notice_on, legal_calendar()) if notice_on else None,
+        refund_due_on=refund_due_by(notice_on, calendar) if notice_on else None,
     )
     ticket_lines = TicketLine.objects.bulk_create(
         TicketLine(
@@ -236,13 +240,18 @@ def ticket_transitions_for(ticket: Ticket, user: User) -> list[str]:
 
 
 def _check_eligibility(
-    order: Order, reason: str, lines: Sequence[LineRequest], *, policy: ReturnPolicy, on: date
+    order: Order,
+    reason: str,
+    lines: Sequence[LineRequest],
+    *,
+    policy: ReturnPolicy,
+    on: date,
+    calendar: LegalCalendar,
 ) -> None:
     """Refuse lines the policy does not let the customer return for `reason` today
     (R1–R6, R11, W1–W5, V4, P1), with the rules' own sentence as the message."""
     facts = order_facts(order_for_rules(order.number))
     terms = policy.terms()
-    calendar = legal_calendar()
     for request in lines:
         line = facts.line(request.line_id)
         decision = reason_decision(facts, line, reason, terms=terms, on=on, calendar=calendar)
