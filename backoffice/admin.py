@@ -37,6 +37,7 @@ TRANSITION_LABELS = {
 
 class TicketLineInline(ReadOnlyInline):
     model = TicketLine
+    select_related = ("order_line__order",)
     fields = ["order_line", "quantity", "serials", "detail"]
 
 

@@ -68,6 +68,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     extra = 0
     can_delete = False
+    # What each row shows of its related rows (and its own name), read with the rows:
+    # one query for the inline however many rows it has.
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        # Not select_related() with no names: that follows every foreign key.
+        return rows.select_related(*self.select_related) if self.select_related else rows
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -81,6 +89,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
+    select_related = ("order", "product")
     fields = [
         "line_id",
         "product",
@@ -96,6 +105,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class ShipmentInline(ReadOnlyInline):
     model = Shipment
+    select_related = ("order",)
     fields = ["shipped_at", "delivered_at", "carrier", "tracking"]
 
 

@@ -13,10 +13,11 @@ from notifications.models import BouncedAddress, Email
 from orders.models import Customer, Order
 from policies.models import ReturnPolicy
 from refunds.services import store_credit_grant
+from rma import services
 from rma.models import Ticket
 from rma.states import State
-from tests.factories import CustomerFactory
-from tests.rma.lifecycle import ticket_in
+from tests.factories import CustomerFactory, delivered_order
+from tests.rma.lifecycle import staff, ticket_in
 from tests.vendors.cases import case_at, vendor
 
 
@@ -215,3 +216,31 @@ def test_the_order_list_shows_each_orders_line_count(client, support):
     assert '<td class="field-line_count">1</td>' in response.text
     assert Customer.objects.count() == 1
     assert order.number in response.text
+
+
+def ticket_of(lines: int):
+    order = delivered_order(lines=[(1, f"{10 * (n + 1)}.00") for n in range(lines)])
+    ticket = services.ticket_create(
+        order=order,
+        reason="defective",
+        lines=[services.LineRequest(str(n + 1), 1) for n in range(lines)],
+        by=order.customer.user,
+    )
+    return services.ticket_authorize(ticket=ticket, by=staff("support"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["admin:rma_ticket_change", "admin:orders_order_change"])
+def test_a_ticket_or_order_page_costs_the_same_queries_for_1_or_5_lines(client, admin, page):
+    def queries(ticket) -> list[str]:
+        url = reverse(page, args=[ticket.pk if "ticket" in page else ticket.order.pk])
+        client.get(url)  # warm the session and content types
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    client.force_login(admin)
+    one, five = queries(ticket_of(1)), queries(ticket_of(5))
+
+    assert len(five) == len(one), five
