@@ -1,12 +1,14 @@
 """The outbox, visible to staff: what was sent to whom, what failed and why, and which
 recipients' mail bounces. Read-only: e-mails are written by the services, not by hand."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_lists import LargeTableAdmin, search_results
+from core.admin_lists import LargeTableAdmin, choices_filter, search_results
+from notifications.kinds import kind_names
 from notifications.models import BouncedAddress, Email
 from notifications.search import email_search
 
@@ -45,7 +47,12 @@ class EmailAdmin(LargeTableAdmin):
         "recipient_bounced_at",
     ]
     # Indexed: newest first and each filter (Email.Meta.indexes).
-    list_filter = ["status", "kind", "language", RecipientBouncedFilter]
+    list_filter = [
+        "status",
+        choices_filter("kind", _("kind"), lambda: ((k, k) for k in sorted(kind_names()))),
+        choices_filter("language", _("language"), lambda: settings.LANGUAGES),
+        RecipientBouncedFilter,
+    ]
     sortable_by = ["created_at"]
     search_fields = ["to"]  # shows the search box; `email_search` does the finding
     search_help_text = _(

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_lists import LargeTableAdmin, search_results
+from core.admin_lists import LargeTableAdmin, choices_filter, search_results
+from core.calendar import COUNTRY_TIMEZONES
 from notifications.models import BouncedAddress
 from orders.models import (
     Customer,
@@ -22,14 +24,20 @@ class CustomerAdmin(LargeTableAdmin):
     list_display = ["email", "name", "type", "partner", "language", "country", "email_bounced_at"]
     # Indexed: each filter with the e-mail order (Customer.Meta.indexes); the searched
     # columns by trigram on PostgreSQL (orders migration 0003).
-    list_filter = ["type", "partner", "language", "country"]
+    list_filter = [
+        "type",
+        "partner",
+        "language",
+        choices_filter("country", _("country"), lambda: ((c, c) for c in COUNTRY_TIMEZONES)),
+    ]
     sortable_by = ["email"]
     search_fields = ["email", "name", "company", "vat_number"]
     raw_id_fields = ["user"]
 
     def get_queryset(self, request):
         # The outbox records which addresses bounce; staff see it on the customer.
-        bounced = BouncedAddress.objects.filter(address__iexact=OuterRef("email"))
+        # Bounced addresses are kept in lower case: their unique index answers this.
+        bounced = BouncedAddress.objects.filter(address=Lower(OuterRef("email")))
         return (
             super()
             .get_queryset(request)
