@@ -14,15 +14,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from orders.enums import ProductFlag, Route
+from orders.enums import Route
 from orders.importing.messages import BELOW_HELD, LINE_ON_TICKET
+from orders.importing.parsing import PRODUCT_FLAGS
 from orders.importing.shared import Key, _set_changed, _SharedRows
 from orders.importing.stored import _Stored
 from orders.importing.values import LineData, OrderData
 from orders.models import Customer, Order, OrderLine, Product, Vendor
 
 CUSTOMER_FIELDS = ("name", "type", "partner", "language", "country", "company", "vat_number")
-PRODUCT_FLAGS = tuple(ProductFlag.values)  # read once: the enum builds the list per call
 CHILDREN = ("discounts", "payments", "shipments")  # replaced as a whole when they differ
 
 

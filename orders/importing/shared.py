@@ -138,11 +138,17 @@ class _SharedRows:
         self._order[key] = _Row(instance, None if data is None else data.precedence)
 
     def update(self, key: Key, wanted: dict[str, Any], data: OrderData) -> tuple[Any, bool]:
-        """Give a copy of the row this order's details; return it, and whether any differs."""
+        """Give the row this order's details; return it, and whether any of them differs.
+
+        A row that differs is copied first, so the row as it was stays in its layer.
+        """
         row = self.row(key)
         assert row is not None  # noqa: S101 - callers create the rows they do not find
-        instance = copy.copy(row.instance)
-        changed = _set_changed(instance, wanted)
+        instance, changed = row.instance, _differing(row.instance, wanted)
+        if changed:
+            instance = copy.copy(instance)
+            for name in changed:
+                setattr(instance, name, wanted[name])
         self._order[key] = _Row(instance, data.precedence, row.changed | set(changed))
         return instance, bool(changed)
 
