@@ -39,7 +39,7 @@ class _OrderPlan:
 
     data: OrderData
     outcome: str
-    order: Order | None = None  # to create (no pk yet) or to update; None when unchanged
+    order: Order  # to create (no pk yet), to update, or as stored when unchanged
     order_columns: set[str] = field(default_factory=set)
     # Lines to create and lines to update, with their SKUs: a product created in the same
     # batch has its pk only once the batch writes it.
@@ -189,7 +189,7 @@ class _Planner:
         )
         changes = (plan.order_columns, plan.new_lines, plan.changed_lines, plan.gone_lines)
         if not (shared_changed or plan.delete or any(changes)):
-            return _OrderPlan(data, "unchanged")
+            return _OrderPlan(data, "unchanged", order=order)
         _refuse_undoing_returns(data, stored, delivered, plan.gone_lines, on_ticket)
         return plan
 
