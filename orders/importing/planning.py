@@ -75,6 +75,8 @@ def line_values(line: LineData, product_pk: int | None, delivered: int) -> dict[
 
 
 class _Planner:
+    """Plan orders one after another against the shared rows, which each plan stages."""
+
     def __init__(self, shared: _SharedRows) -> None:
         self.shared = shared
 

@@ -90,7 +90,8 @@ class _Writer:
             with transaction.atomic():
                 stored = _stored_orders([order.number], lock=True)
                 outcomes, plans = self._plan([order], stored)
-                self._write(plans)
+                if plans:
+                    self._write(plans)
         except _REFUSALS as exc:
             self.shared.forget_batch()
             logger.warning("Order %s refused by the database: %s", order.number, exc)

@@ -254,6 +254,22 @@ def test_a_changed_reimport_marks_the_orders_updated_and_keeps_their_ids(batches
     assert import_orders(edited(document)).unchanged == 5
 
 
+def test_an_update_writes_empty_values_and_lists_too(batches_of_three):
+    import_orders(edited(file_of(order(1), order(2))))
+    document = file_of(order(1), order(2))
+    document["orders"][0]["lines"][0]["serials"] = ["SN-NEW"]
+    document["orders"][1]["lines"][1]["activated_at"] = "2026-10-09T08:00:00Z"
+
+    result = import_orders(document)
+
+    assert result.updated == 2
+    assert set(Order.objects.values_list("invoiced_on", flat=True)) == {None}
+    line = OrderLine.objects.get(order__number="WS-300001", line_id="1")
+    assert (line.serials, line.name) == (["SN-NEW"], "Switch 1")
+    assert OrderLine.objects.get(order__number="WS-300002", line_id="2").activated_at.day == 9
+    assert import_orders(document).unchanged == 2
+
+
 def test_it_imports_the_example_of_appendix_a_again_unchanged_among_others(batches_of_three):
     document = file_of(order(1), *appendix_a()["orders"], order(2), order(3))
     import_orders(document)
