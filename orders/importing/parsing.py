@@ -148,7 +148,7 @@ class _OrderReader:
             self.check_shipments(lines, shipments)
         if not self.errors:
             self.check_total(lines, discounts, payments, price)
-        if self.errors:
+        if self.errors or customer is None:  # no customer object: its error is listed
             return None
         return OrderData(
             number=number,
@@ -356,7 +356,7 @@ def parse_orders(document: object) -> list[OrderData | list[OrderError]]:
             and len(number.strip()) <= 40
             and _unreadable(number) is None  # an error must be fit to print and to store
         )
-        labels.append(number.strip() if valid else f"orders[{index}]")
+        labels.append(number.strip() if valid and isinstance(number, str) else f"orders[{index}]")
     counts = Counter(labels)
     parsed: list[OrderData | list[OrderError]] = []
     for index, raw in enumerate(raw_orders):

@@ -97,7 +97,7 @@ class _SharedRows:
             ):
                 customers[customer.email_lower] = customer
         newest = _newest_orders(
-            Order.objects, "customer_id", "", (c.pk for c in customers.values())
+            Order.objects.all(), "customer_id", "", (c.pk for c in customers.values())
         )
         for email, customer in customers.items():
             self._known["customer", email] = _Row(customer, newest.get(customer.pk))
@@ -109,11 +109,11 @@ class _SharedRows:
             ):
                 self._known["vendor", vendor.name_lower] = _Row(vendor, None)
         # With its vendor, so comparing a product's vendor asks the database nothing.
-        products = []
+        products: list[Product] = []
         for chunk in _chunks(skus):
             products += Product.objects.filter(sku__in=chunk).select_related("vendor")
         newest = _newest_orders(
-            OrderLine.objects, "product_id", "order__", (p.pk for p in products)
+            OrderLine.objects.all(), "product_id", "order__", (p.pk for p in products)
         )
         for product in products:
             self._known["product", product.sku] = _Row(product, newest.get(product.pk))
