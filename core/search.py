@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 
 # Rows taken from each way of matching; a term that matches more (a common surname)
 # shows the most recent ones and says so.
-SEARCH_LIMIT = 1000
+SEARCH_LIMIT = 200
 # Fewer characters than a trigram cannot use a trigram index.
 FREE_TEXT_MIN = 3
 

@@ -16,14 +16,14 @@ from orders.models import (
     Shipment,
     Vendor,
 )
-from orders.search import order_search
+from orders.search import customer_search, order_search
 
 
 @admin.register(Customer)
 class CustomerAdmin(LargeTableAdmin):
     list_display = ["email", "name", "type", "partner", "language", "country", "email_bounced_at"]
-    # Indexed: each filter with the e-mail order (Customer.Meta.indexes); the searched
-    # columns by trigram on PostgreSQL (orders migration 0003).
+    # Indexed: each filter with the e-mail order (Customer.Meta.indexes); names and
+    # companies by trigram on PostgreSQL (orders migration 0003).
     list_filter = [
         "type",
         "partner",
@@ -31,7 +31,8 @@ class CustomerAdmin(LargeTableAdmin):
         choices_filter("country", _("country"), lambda: ((c, c) for c in COUNTRY_TIMEZONES)),
     ]
     sortable_by = ["email"]
-    search_fields = ["email", "name", "company", "vat_number"]
+    search_fields = ["email"]  # shows the search box; `customer_search` does the finding
+    search_help_text = _("An e-mail address or VAT number; or part of a name or company.")
     raw_id_fields = ["user"]
 
     def get_queryset(self, request):
@@ -43,6 +44,9 @@ class CustomerAdmin(LargeTableAdmin):
             .get_queryset(request)
             .annotate(email_bounced_at=Subquery(bounced.values("first_bounced_at")[:1]))
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_results(request, queryset, search_term, customer_search)
 
     @admin.display(description=_("e-mail bounced"))
     def email_bounced_at(self, customer: Customer):

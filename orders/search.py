@@ -1,8 +1,9 @@
-"""The back office's order search (issue 19): each thing staff type, through an index.
+"""The back office's order and customer searches (issue 19): each thing staff type,
+through an index.
 
-An order number, an e-mail address or a serial is found exactly; a customer's name
-(three characters or more) as free text. See `core.search` for why these are separate
-queries.
+An order number, an e-mail address, a VAT number or a serial is found exactly; a
+customer's name or company (three characters or more) as free text. See `core.search`
+for why these are separate queries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ def order_search(orders: QuerySet, term: str) -> tuple[set[int], bool]:
         sources.append(orders.filter(customer__email__iexact=term))
     if is_free_text(term):
         sources.append(orders.filter(customer__in=customer_pks_named(term)))
+    return matching_pks(sources)
+
+
+def customer_search(customers: QuerySet, term: str) -> tuple[set[int], bool]:
+    """The pks of `customers` that `term` finds: an e-mail address or VAT number exactly,
+    a name or company as free text."""
+    term = term.strip()
+    sources = [customers.filter(vat_number__in=exact_values(term))]
+    if "@" in term:
+        sources.append(customers.filter(email__iexact=term))
+    if is_free_text(term):
+        sources.append(customers.filter(name__icontains=term))
+        sources.append(customers.filter(company__icontains=term))
     return matching_pks(sources)
 
 

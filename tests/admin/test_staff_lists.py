@@ -244,3 +244,19 @@ def test_a_ticket_or_order_page_costs_the_same_queries_for_1_or_5_lines(client, 
     one, five = queries(ticket_of(1)), queries(ticket_of(5))
 
     assert len(five) == len(one), five
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["email", "name", "company", "vat"])
+def test_the_customer_search_finds_each_kind_of_thing_typed(client, support, term):
+    customer = CustomerFactory(
+        email="inge@example.nl", name="Inge Mulder", company="Mulder ICT", vat_number="NL001B01"
+    )
+    other = CustomerFactory(email="piet@example.nl", name="Piet Smit")
+    typed = {"email": "INGE@example.nl", "name": "mulder", "company": "ict", "vat": "nl001b01"}
+    client.force_login(support)
+
+    response = client.get(reverse("admin:orders_customer_changelist"), {"q": typed[term]})
+
+    assert customer.email in response.text
+    assert other.email not in response.text
