@@ -124,7 +124,9 @@ def test_the_overdue_query_reads_only_the_partial_index_of_waiting_cases(support
     case(30)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = VendorCase.objects.filter(case_overdue_q(today=NOW.date())).explain()
+        # Unordered, as the chaser asks: sorted by opening, the staff list's index on
+        # opened_at would serve it as well in a table of one row.
+        plan = VendorCase.objects.filter(case_overdue_q(today=NOW.date())).order_by().explain()
 
     assert "vendor_case_d5_awaiting_idx" in plan
 
