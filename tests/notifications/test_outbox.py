@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from notifications.services import (
 )
 from rma import services as rma_services
 from rma.emails import TICKET_KINDS, ticket_email_queue
+from rma.links import ticket_number_from_token
 from rma.states import Resolution
 from tests.factories import UserFactory
 from tests.notifications.conftest import submit
@@ -158,7 +160,10 @@ def test_every_kind_renders_in_english_and_dutch_with_number_and_link(kind, anna
             },
         )
         subject, text, html = email_render(email)
-        link = f"http://127.0.0.1:8000/portal/tickets/{ticket.number}/"
+        # The customer's link is signed and names this ticket (rma.links).
+        found = re.search(r"http://127\.0\.0\.1:8000/status/([^/\s]+)/", text)
+        assert found and ticket_number_from_token(found[1]) == ticket.number
+        link = found[0]
         assert ticket.number in subject
         assert ticket.number in text and link in text
         assert ticket.number in html and f'href="{link}"' in html
