@@ -56,5 +56,5 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l nl --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -l nl --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
