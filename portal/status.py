@@ -65,10 +65,11 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
         what = _HAPPENED[State(event.to_state)]
         if event is opened and is_withdrawal:
             what = _("We received your notice of withdrawal.")
-        elif event.to_state == State.AUTHORIZED and is_withdrawal and event.by_id is None:
-            what = _("Your withdrawal was registered and the return started.")
-        # Internal notes are for staff only (SPEC §2).
-        timeline.append(Step(at=event.at, what=what, note="" if event.internal else event.note))
+        note = "" if event.internal else event.note  # internal notes are staff's (SPEC §2)
+        if event.to_state == State.AUTHORIZED and is_withdrawal and event.by_id is None:
+            # Authorized with the notice (W10): the sentence says it, the note is staff's.
+            what, note = _("Your withdrawal was registered and the return started."), ""
+        timeline.append(Step(at=event.at, what=what, note=note))
     send_back_by = None
     if is_withdrawal and ticket.notice_on and ticket.goods_to_return:
         send_back_by = goods_back_by(ticket.notice_on, legal_calendar())
