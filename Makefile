@@ -50,6 +50,7 @@ BENCH_TICKETS ?= 200000
 bench: install
 	LOG_LEVEL=WARNING $(PY) benchmarks/bench_labels.py
 	$(PY) benchmarks/bench_chase.py --tickets $(BENCH_TICKETS)
+	$(PY) benchmarks/bench_withdrawal.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -120,7 +120,9 @@ def withdraw_confirm(request):
             else:
                 quantities[line.line_id] = quantity
         if not errors:
-            by = request.user if order.customer.user_id == request.user.pk else None
+            # The customer's own account when they are logged in to it; else nobody.
+            own = request.user.is_authenticated and order.customer.user_id == request.user.pk
+            by = request.user if own else None
             try:
                 ticket = services.withdrawal_register(
                     order=order,

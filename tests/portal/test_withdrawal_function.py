@@ -109,6 +109,20 @@ def test_the_receipt_states_the_second_both_deadlines_and_carries_the_label(clie
     assert 'href="http://127.0.0.1:8000/withdraw/"' in html
 
 
+def test_a_customer_without_an_account_withdraws_as_a_guest(client):
+    from tests.factories import CustomerFactory
+
+    guest = CustomerFactory(email="gast@example.nl", name="Gert Gast", user=None)
+    order = order_of(guest)
+    identify(client, order, name="Gert Gast")
+
+    response = confirm(client, **{"1": 2, "2": 1})
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.created_by is None and ticket.state == State.AUTHORIZED
+
+
 def test_a_guest_withdraws_one_line_of_two(client, anna):
     order = order_of(anna)
     identify(client, order)
