@@ -16,11 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin_filters import OverdueFilter
 from backoffice.timeline import ticket_timeline
+from core.admin_lists import LargeTableAdmin, search_results
 from orders.admin import ReadOnlyInline
 from orders.models import Order
 from policies.reasons import Reason, goes_to_vendor
 from rma import services
 from rma.models import NoticeChannel, Ticket, TicketLine
+from rma.search import ticket_search
 from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
 from vendors.models import VendorCase
 
@@ -37,6 +39,7 @@ TRANSITION_LABELS = {
 
 class TicketLineInline(ReadOnlyInline):
     model = TicketLine
+    select_related = ("order_line__order",)
     fields = ["order_line", "quantity", "serials", "detail"]
 
 
@@ -148,7 +151,7 @@ def _vendor_cases_context(ticket: Ticket, user) -> dict:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(LargeTableAdmin):
     list_display = [
         "number",
         "order",
@@ -158,16 +161,15 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "state_changed_at",
     ]
+    # Each filter and sortable column has its index (rma.Ticket.Meta.indexes).
     list_filter = [OverdueFilter, "state", "reason", "policy", "created_at"]
-    search_fields = [
-        "number",
-        "order__number",
-        "order__customer__email",
-        "lines__serials",
-        "tracking_number",
-    ]
+    sortable_by = ["number", "created_at", "state_changed_at"]
+    search_fields = ["number"]  # shows the search box; `ticket_search` does the finding
+    search_help_text = _(
+        "An RMA number, order number, e-mail address, serial or tracking number; or part "
+        "of a customer's or product's name."
+    )
     list_select_related = ["order__customer"]
-    date_hierarchy = "created_at"
     inlines = [TicketLineInline]
     form = TicketDetailsForm
     readonly_fields = [
@@ -197,9 +199,12 @@ class TicketAdmin(admin.ModelAdmin):
         "resolution",
     ]
 
-    @admin.display(description=_("customer"), ordering="order__customer__email")
+    @admin.display(description=_("customer"))
     def customer_email(self, ticket: Ticket) -> str:
         return ticket.order.customer.email
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_results(request, queryset, search_term, ticket_search)
 
     @admin.display(description=_("scan of the notice"))
     def notice_scan_link(self, ticket: Ticket) -> str:

@@ -6,8 +6,9 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from policies.models import ReturnPolicy
 from rma.deadlines import STAGE_LABELS
-from rma.selectors import SEVERITY, tickets_overdue
+from rma.selectors import SEVERITY, overdue_q
 
 ANY = "any"
 
@@ -16,7 +17,7 @@ class OverdueFilter(admin.SimpleListFilter):
     """Tickets with a passed deadline (D1–D4), all of them or one stage.
 
     Add to the ticket admin's `list_filter`; the conditions are the chaser's own
-    (`rma.selectors.tickets_overdue`), so staff see what the chaser chases.
+    (`rma.selectors.overdue_q`), so staff see what the chaser chases.
     """
 
     title = _("overdue")
@@ -32,5 +33,7 @@ class OverdueFilter(admin.SimpleListFilter):
         stage = None if value == ANY else value
         if stage is not None and stage not in STAGE_LABELS:
             return queryset.none()
-        overdue = tickets_overdue(now=timezone.now(), stage=stage)
-        return queryset.filter(pk__in=overdue.values("pk"))
+        policies = ReturnPolicy.objects.all()
+        return queryset.filter(
+            overdue_q(today=timezone.localdate(), policies=policies, stage=stage)
+        )

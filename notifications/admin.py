@@ -1,11 +1,16 @@
 """The outbox, visible to staff: what was sent to whom, what failed and why, and which
 recipients' mail bounces. Read-only: e-mails are written by the services, not by hand."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_lists import LargeTableAdmin, choices_filter, search_results
+from notifications.kinds import kind_names
 from notifications.models import BouncedAddress, Email
+from notifications.search import email_search
 
 
 class RecipientBouncedFilter(admin.SimpleListFilter):
@@ -16,15 +21,20 @@ class RecipientBouncedFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
+        # Through the index on the lower-cased recipient: the few bounced addresses
+        # find their e-mails, rather than every e-mail looking for its address.
+        bounced = queryset.alias(to_lower=Lower("to")).filter(
+            to_lower__in=BouncedAddress.objects.values("address")
+        )
         if self.value() == "yes":
-            return queryset.filter(recipient_bounced_at__isnull=False)
+            return bounced
         if self.value() == "no":
-            return queryset.filter(recipient_bounced_at__isnull=True)
+            return queryset.exclude(pk__in=bounced.values("pk"))
         return queryset
 
 
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
+class EmailAdmin(LargeTableAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -36,9 +46,19 @@ class EmailAdmin(admin.ModelAdmin):
         "sent_at",
         "recipient_bounced_at",
     ]
-    list_filter = ["status", "kind", "language", RecipientBouncedFilter]
-    search_fields = ["to", "about", "dedupe_key", "provider_message_id"]
-    date_hierarchy = "created_at"
+    # Indexed: newest first and each filter (Email.Meta.indexes).
+    list_filter = [
+        "status",
+        choices_filter("kind", _("kind"), lambda: ((k, k) for k in sorted(kind_names()))),
+        choices_filter("language", _("language"), lambda: settings.LANGUAGES),
+        RecipientBouncedFilter,
+    ]
+    sortable_by = ["created_at"]
+    search_fields = ["to"]  # shows the search box; `email_search` does the finding
+    search_help_text = _(
+        "A recipient's address, dedupe key or provider message id; or part of what the "
+        "e-mail is about (an RMA number)."
+    )
     readonly_fields = [
         "kind",
         "dedupe_key",
@@ -59,12 +79,16 @@ class EmailAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        bounced = BouncedAddress.objects.filter(address__iexact=OuterRef("to")).values(
+        # Bounced addresses are kept in lower case: their unique index answers this.
+        bounced = BouncedAddress.objects.filter(address=Lower(OuterRef("to"))).values(
             "first_bounced_at"
         )
         return super().get_queryset(request).annotate(recipient_bounced_at=Subquery(bounced[:1]))
 
-    @admin.display(description=_("recipient's mail bounced"), ordering="recipient_bounced_at")
+    def get_search_results(self, request, queryset, search_term):
+        return search_results(request, queryset, search_term, email_search)
+
+    @admin.display(description=_("recipient's mail bounced"))
     def recipient_bounced_at(self, email):
         return email.recipient_bounced_at
 

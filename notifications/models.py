@@ -10,6 +10,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,6 +62,16 @@ class Email(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="email_status_next_attempt"),
             # The chasers ask whether a subject's staff alert is queued already.
             models.Index(fields=["subject_type", "subject_id"], name="email_subject"),
+            # The staff list: newest first, its filters, and its search by recipient
+            # (bounced addresses are kept in lower case). `about` has a trigram index
+            # on PostgreSQL (migration 0002, `core.pg`).
+            models.Index(fields=["created_at", "id"], name="email_created_idx"),
+            models.Index(fields=["kind", "created_at", "id"], name="email_kind_created_idx"),
+            models.Index(
+                fields=["language", "created_at", "id"], name="email_language_created_idx"
+            ),
+            models.Index(Lower("to"), name="email_to_lower_idx"),
+            models.Index(fields=["provider_message_id"], name="email_provider_id_idx"),
         ]
 
     def __str__(self) -> str:

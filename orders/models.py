@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from orders.enums import CustomerType, PaymentMethod, ProductFlag, Route
@@ -49,6 +50,16 @@ class Customer(models.Model):
         ordering = ["email"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # The staff list filters by these and sorts by e-mail; the searches look the
+        # address up ignoring case (`email__iexact`). Names, companies and VAT numbers
+        # have trigram indexes on PostgreSQL (migration 0003, `core.pg`).
+        indexes = [
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
+            models.Index(fields=["type", "email"], name="customer_type_idx"),
+            models.Index(fields=["partner", "email"], name="customer_partner_idx"),
+            models.Index(fields=["language", "email"], name="customer_language_idx"),
+            models.Index(fields=["country", "email"], name="customer_country_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(partner=False) | Q(type="business"), name="partner_is_business"
@@ -160,7 +171,8 @@ class Order(models.Model):
         ordering = ["-placed_at"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        indexes = [models.Index(fields=["placed_at"])]
+        # The staff list's order (newest first, then pk) and its date filter.
+        indexes = [models.Index(fields=["placed_at", "id"], name="order_placed_idx")]
 
     def __str__(self) -> str:
         return self.number

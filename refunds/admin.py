@@ -13,9 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_lists import LargeTableAdmin, search_results
 from orders.models import Customer
 from refunds import services
 from refunds.models import StoreCreditEntry
+from refunds.search import store_credit_search
 
 GRANT, WITHDRAW = "grant", "withdraw"
 
@@ -45,7 +47,7 @@ class StoreCreditBookingForm(forms.Form):
 
 
 @admin.register(StoreCreditEntry)
-class StoreCreditEntryAdmin(admin.ModelAdmin):
+class StoreCreditEntryAdmin(LargeTableAdmin):
     list_display = [
         "created_at",
         "customer_email",
@@ -57,9 +59,12 @@ class StoreCreditEntryAdmin(admin.ModelAdmin):
         "order",
     ]
     list_filter = ["kind", "valid_until", "closed_on"]
-    search_fields = ["customer__email", "customer__name", "ticket__number", "order__number"]
+    sortable_by = ["created_at", "valid_until", "closed_on"]
+    search_fields = ["customer__email"]  # shows the box; `store_credit_search` finds
+    search_help_text = _(
+        "A customer's e-mail address, an RMA or order number; or part of a customer's name."
+    )
     list_select_related = ["customer", "ticket", "order"]
-    date_hierarchy = "created_at"
     fields = [
         "customer",
         "kind",
@@ -77,7 +82,10 @@ class StoreCreditEntryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("customer"), ordering="customer__email")
+    def get_search_results(self, request, queryset, search_term):
+        return search_results(request, queryset, search_term, store_credit_search)
+
+    @admin.display(description=_("customer"))
     def customer_email(self, entry: StoreCreditEntry) -> str:
         return entry.customer.email
 

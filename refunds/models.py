@@ -119,6 +119,11 @@ class StoreCreditEntry(models.Model):
                 condition=Q(kind="grant", closed_on__isnull=True),
                 name="store_credit_open_grant_idx",
             ),
+            # The staff list: newest first and its filters.
+            models.Index(fields=["created_at", "id"], name="store_credit_created_idx"),
+            models.Index(fields=["kind", "created_at", "id"], name="store_credit_kind_idx"),
+            models.Index(fields=["valid_until"], name="store_credit_valid_until_idx"),
+            models.Index(fields=["closed_on"], name="store_credit_closed_on_idx"),
         ]
 
     def __str__(self) -> str:

@@ -104,8 +104,19 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        # Staff filter by state and age; the deadline chasers (D1–D3) ask for the due ones.
+        # The staff list (backoffice.admin.TicketAdmin) sorts by `created_at` or
+        # `state_changed_at` (then pk) and filters by state, reason and policy: one index
+        # each, so a page of a million tickets reads a page of an index. The search's
+        # exact lookups have theirs too (number: unique); serials and names have GIN
+        # indexes on PostgreSQL (migration 0002, `core.pg`).
+        # The deadline chasers (D1–D3) ask for the due ones through the partial indexes.
         indexes = [
+            models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            models.Index(fields=["state_changed_at", "id"], name="ticket_changed_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="ticket_state_created_idx"),
+            models.Index(fields=["reason", "created_at", "id"], name="ticket_reason_created_idx"),
+            models.Index(fields=["policy", "created_at", "id"], name="ticket_policy_created_idx"),
+            models.Index(fields=["tracking_number"], name="ticket_tracking_idx"),
             models.Index(fields=["state", "state_changed_at"]),
             # D2 ship reminder and expiry: authorized, not shipped, by authorization time.
             models.Index(

@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_lists import LargeTableAdmin, search_results
 from rma.models import TicketLine
 from vendors import services
 from vendors.deadlines import case_overdue_on
 from vendors.models import AWAITING_VENDOR, Decision, VendorCase
+from vendors.search import vendor_case_search
 from vendors.selectors import case_overdue_q
 
 
@@ -47,7 +49,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(VendorCase)
-class VendorCaseAdmin(admin.ModelAdmin):
+class VendorCaseAdmin(LargeTableAdmin):
     list_display = [
         "id",
         "ticket_number",
@@ -61,15 +63,13 @@ class VendorCaseAdmin(admin.ModelAdmin):
         "decision",
     ]
     list_filter = [VendorCaseOverdueFilter, "state", "route", "vendor"]
-    search_fields = [
-        "ticket_line__ticket__number",
-        "serial",
-        "vendor_rma_number",
-        "vendor_ticket_number",
-        "vendor__name",
-    ]
+    sortable_by = ["id", "opened_at"]
+    search_fields = ["serial"]  # shows the search box; `vendor_case_search` finds
+    search_help_text = _(
+        "An RMA number, serial, vendor RMA number or vendor support ticket; or part of "
+        "the vendor's name."
+    )
     list_select_related = ["vendor", "ticket_line__ticket"]
-    date_hierarchy = "opened_at"
     actions = ["send_cases", "close_cases"]
     fields = [
         "ticket_link",
@@ -93,7 +93,10 @@ class VendorCaseAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("ticket"), ordering="ticket_line__ticket__number")
+    def get_search_results(self, request, queryset, search_term):
+        return search_results(request, queryset, search_term, vendor_case_search)
+
+    @admin.display(description=_("ticket"))
     def ticket_number(self, case: VendorCase) -> str:
         return case.ticket_line.ticket.number
 

@@ -95,6 +95,13 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
                 name="vendor_case_d5_awaiting_idx",
             ),
             models.Index(fields=["state", "opened_at"], name="vendor_case_state_opened_idx"),
+            # The staff list: newest first, its filters, its exact searches.
+            models.Index(fields=["opened_at", "id"], name="vendor_case_opened_idx"),
+            models.Index(fields=["route", "opened_at", "id"], name="vendor_case_route_idx"),
+            models.Index(fields=["vendor", "opened_at", "id"], name="vendor_case_vendor_idx"),
+            models.Index(fields=["serial"], name="vendor_case_serial_idx"),
+            models.Index(fields=["vendor_rma_number"], name="vendor_case_rma_number_idx"),
+            models.Index(fields=["vendor_ticket_number"], name="vendor_case_ticket_number_idx"),
         ]
         permissions = [
             ("send_vendorcase", _("Can send a unit to its vendor")),

@@ -2,8 +2,12 @@
 
 Two steps. `parse_orders` checks a decoded JSON document against the format and turns each
 order into plain validated values, or into errors that name the order and the field at
-fault. `import_orders` then writes each valid order in its own transaction, so a bad order
-changes nothing while the others are written.
+fault. `import_orders` then writes the valid orders in batches: each order of a batch is
+planned in Python (what to create, update and remove, and whether it may: a re-import
+cannot undo a return in progress), and the batch's rows are written in bulk in one
+transaction, a few statements whatever its size. A refused order is simply left out of
+the write; should the database still refuse a batch, its orders are written one by one,
+each in its own transaction, so a bad order changes nothing while the others are written.
 
 Re-importing is idempotent: rows are matched on their natural keys (customer e-mail, vendor
 name, product SKU, order number, line id within the order) and written only where a value
@@ -15,9 +19,10 @@ most recently placed order that mentions them — ordered by (placed_at, number)
 result does not depend on the order of the orders in a file, and a second import of a full
 dump finds nothing to change.
 
-The package: `parsing` (with `fields` and `values`) reads the document, `writing` (with
-`stored`) upserts one order, `importer` runs the two, `results` and `messages` say what
-happened. Everything a caller needs is importable from `orders.importing` itself.
+The package: `parsing` (with `fields` and `values`) reads the document, `planning` (with
+`stored` and `shared`) decides what an order writes, `writing` writes a batch, `importer`
+runs them, `results` and `messages` say what happened. Everything a caller needs is
+importable from `orders.importing` itself.
 """
 
 from orders.importing.fields import (

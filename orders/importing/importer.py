@@ -1,43 +1,25 @@
-"""Import a document: parse it, then write each valid order in its own transaction."""
+"""Import a document: parse it, then write its valid orders a batch at a time."""
 
 from __future__ import annotations
 
 import json
-import logging
 from decimal import Decimal, InvalidOperation
 
-from django.db import DataError, IntegrityError, transaction
-from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from orders.importing.messages import (
-    DATABASE_CONCURRENT,
-    DATABASE_HELD,
-    DATABASE_REFUSED,
-    NOT_JSON,
-    NOT_UTF8,
-)
+from orders.importing.messages import NOT_JSON, NOT_UTF8
 from orders.importing.parsing import parse_orders
 from orders.importing.results import ImportNotJSON, ImportResult, OrderError
-from orders.importing.stored import _Stored, _stored_orders
 from orders.importing.values import OrderData
-from orders.importing.writing import _OrderRefused, _Writer
+from orders.importing.writing import _Writer
 
-logger = logging.getLogger(__package__)  # "orders.importing", as before the split
-_ORDER_CHUNK = 500  # orders read from the database at once
-
-
-def _database_message(exc: Exception) -> str:
-    text = str(exc)
-    if "order_line_held_within_delivered" in text:
-        return _(DATABASE_HELD)
-    if isinstance(exc, IntegrityError) and ("unique" in text.lower() or "duplicate" in text):
-        return _(DATABASE_CONCURRENT)
-    return _(DATABASE_REFUSED).format(detail=text.strip().splitlines()[0][:200])
+# Orders written in one transaction. Larger batches save round trips, but a batch the
+# database refuses is written again order by order, and its IN (...) lists grow with it.
+BATCH_SIZE = 500
 
 
 def import_orders(document: object) -> ImportResult:
-    """Validate and write the orders of a decoded document, each in its own transaction.
+    """Validate and write the orders of a decoded document.
 
     Raises ImportFormatError when the document is not `{"orders": [...]}`; a bad order
     is reported in the result's errors and nothing of it is written.
@@ -45,32 +27,20 @@ def import_orders(document: object) -> ImportResult:
     parsed = parse_orders(document)
     result = ImportResult()
     writer = _Writer([entry for entry in parsed if isinstance(entry, OrderData)])
-    stored: dict[str, _Stored] = {}
-    for index, entry in enumerate(parsed):
-        if index % _ORDER_CHUNK == 0:  # read what is stored of the next orders at once
-            stored = _stored_orders(
-                [e.number for e in parsed[index : index + _ORDER_CHUNK] if isinstance(e, OrderData)]
-            )
-        if not isinstance(entry, OrderData):
-            result.failed += 1
-            result.errors.extend(entry)
-            continue
-        try:
-            with transaction.atomic():
-                outcome = writer.write(entry, stored.get(entry.number))
-        except _OrderRefused as exc:
-            error = OrderError(entry.number, exc.field, exc.message)
-        except (IntegrityError, DataError, ProtectedError, UnicodeEncodeError) as exc:
-            # UnicodeEncodeError: a text the parsing let through that the driver cannot send
-            logger.warning("Order %s refused by the database: %s", entry.number, exc)
-            error = OrderError(entry.number, "", _database_message(exc))
-        else:
-            writer.keep()
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            continue
-        writer.forget()
-        result.failed += 1
-        result.errors.append(error)
+    for start in range(0, len(parsed), BATCH_SIZE):
+        entries = parsed[start : start + BATCH_SIZE]
+        outcomes = writer.write_batch([entry for entry in entries if isinstance(entry, OrderData)])
+        for entry in entries:  # in the file's order, errors too
+            if not isinstance(entry, OrderData):
+                result.failed += 1
+                result.errors.extend(entry)
+                continue
+            outcome = outcomes[entry.number]
+            if isinstance(outcome, OrderError):
+                result.failed += 1
+                result.errors.append(outcome)
+            else:
+                setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 

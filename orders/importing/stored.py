@@ -5,21 +5,39 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from orders.importing.values import ShipmentData
 from orders.models import Discount, Order, OrderLine, Payment, Shipment, ShipmentLine
 
+# What an import's plan relies on that others may change: the order's updated_at and
+# each line's (pk, delivered quantity, held quantity).
+Seen = tuple[datetime, frozenset[tuple[int, int, int]]]
+
 
 @dataclass
 class _Stored:
-    """An order with its children as the database holds them, in comparable form."""
+    """An order with its children as the database holds them, in comparable form.
+
+    Read for one batch: planning sets the order's and lines' new values on these rows.
+    """
 
     order: Order
     lines: dict[str, OrderLine] = field(default_factory=dict)
     discounts: Counter[tuple[str, Decimal]] = field(default_factory=Counter)
     payments: Counter[tuple[str, Decimal]] = field(default_factory=Counter)
     shipments: Counter[ShipmentData] = field(default_factory=Counter)
+    seen: Seen | None = None
+
+    def remember_seen(self) -> None:
+        self.seen = (
+            self.order.updated_at,
+            frozenset(
+                (line.pk, line.delivered_quantity, line.held_quantity)
+                for line in self.lines.values()
+            ),
+        )
 
 
 def _stored_orders(numbers: Sequence[str], *, lock: bool = False) -> dict[str, _Stored]:
@@ -61,28 +79,26 @@ def _stored_orders(numbers: Sequence[str], *, lock: bool = False) -> dict[str, _
                 tracking=shipment.tracking,
             )
         ] += 1
+    for stored in found.values():
+        stored.remember_seen()
     return {stored.order.number: stored for stored in found.values()}
 
 
-def _locked(number: str, seen: _Stored) -> _Stored | None:
-    """Lock the order and its lines and read them again (held quantities move with tickets).
+def _lock_lines(numbers: Sequence[str]) -> dict[str, Seen]:
+    """Lock the orders and their lines until the transaction ends; say what they hold.
 
-    Discounts, payments and shipments are written only by this import, which always
-    saves the order (updated_at) when it changes them: if updated_at is as it was when
-    `seen` was read, they are still as `seen` holds them.
+    Ticket services lock the same line rows to change what tickets hold, and an import
+    saves the order (updated_at) whenever it changes anything of it: an order whose
+    `Seen` is as planned from can be written as planned.
     """
-    lines = list(
+    found: dict[str, tuple[datetime, set[tuple[int, int, int]]]] = {}
+    for number, updated_at, pk, delivered, held in (
         OrderLine.objects.select_for_update()
-        .select_related("order")
-        .filter(order__number=number)
-        .order_by("pk")
-    )
-    if not lines or lines[0].order.updated_at != seen.order.updated_at:
-        return _stored_orders([number], lock=True).get(number)
-    return _Stored(
-        order=lines[0].order,
-        lines={line.line_id: line for line in lines},
-        discounts=seen.discounts,
-        payments=seen.payments,
-        shipments=seen.shipments,
-    )
+        .filter(order__number__in=numbers)
+        .order_by("pk")  # the order ticket services lock lines in
+        .values_list(
+            "order__number", "order__updated_at", "pk", "delivered_quantity", "held_quantity"
+        )
+    ):
+        found.setdefault(number, (updated_at, set()))[1].add((pk, delivered, held))
+    return {number: (updated_at, frozenset(lines)) for number, (updated_at, lines) in found.items()}

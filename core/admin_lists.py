@@ -1,0 +1,110 @@
+"""Staff lists over tables of a million rows (issue 19): no full-table COUNT per page.
+
+The admin's paginator counts every row that matches, and `show_full_result_count` counts
+the whole table again, on every page view; at a million tickets that is seconds per
+click. `LargeTableAdmin` counts at most `COUNT_CAP` + 1 rows (a `LIMIT` inside the count,
+served by the list's index) and says "more than 10,000" beyond that: nobody pages through
+ten thousand rows, they filter or search. Facets (per-filter counts) are off for the
+same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from core.search import SEARCH_LIMIT
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts up to `COUNT_CAP` rows; `capped` tells whether there are more."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        # A sliced queryset counts in a subquery: SELECT COUNT(*) FROM (… LIMIT n). Only
+        # the pk: a column computed per row (a subquery) would be computed n times.
+        rows = self.object_list.values("pk")  # type: ignore[attr-defined]
+        counted: int = rows[: COUNT_CAP + 1].count()
+        self.capped = counted > COUNT_CAP
+        return min(counted, COUNT_CAP)
+
+
+def choices_filter(
+    field: str, title: str, choices: Callable[[], Iterable[tuple[str, str]]]
+) -> type[admin.SimpleListFilter]:
+    """A list filter on `field` offering fixed `choices`.
+
+    The admin's filter for a field without choices lists its values with SELECT DISTINCT
+    over the whole table on every page view; the values a field can hold are known.
+    """
+
+    class ChoicesFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            return list(choices())
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    ChoicesFilter.title = title
+    return ChoicesFilter
+
+
+class CappedChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # Read by templates/admin/pagination.html.
+        self.count_capped = self.paginator.capped
+        self.count_cap = number_format(COUNT_CAP, force_grouping=True)
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    """A ModelAdmin for a table that grows without bound (tickets, orders, e-mails…).
+
+    Also keep its `list_filter`, `ordering` and sortable columns on indexed columns, and
+    no `date_hierarchy` (it reads every row's date to draw its links).
+    """
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CappedChangeList
+
+
+Search = Callable[[QuerySet, str], tuple[set[int], bool]]
+
+
+def search_results(
+    request: HttpRequest, queryset: QuerySet, term: str, search: Search
+) -> tuple[QuerySet, bool]:
+    """`ModelAdmin.get_search_results` through a domain search (`core.search`):
+    `search(queryset, term)` returns the matching pks and whether it left some out."""
+    if not term.strip():
+        return queryset, False
+    pks, truncated = search(queryset, term)
+    if truncated:
+        messages.info(
+            request,
+            _(
+                "Many rows match “%(term)s”: the most recent %(limit)s of each kind are "
+                "shown. Add a filter or type more of the name."
+            )
+            % {"term": term.strip(), "limit": number_format(SEARCH_LIMIT, force_grouping=True)},
+        )
+    return queryset.filter(pk__in=pks), False
