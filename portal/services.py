@@ -49,7 +49,8 @@ def _keys(number: str, email: str, ip: str | None) -> list[tuple[str, int]]:
     """The counters a lookup touches, each with its limit (hashed: no address in the cache)."""
 
     def key(kind: str, value: str) -> str:
-        return f"withdrawal-lookup:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+        digest = hashlib.sha256(value.encode(errors="replace")).hexdigest()
+        return f"withdrawal-lookup:{kind}:{digest[:32]}"
 
     limit = settings.WITHDRAWAL_LOOKUP_FAILURE_LIMIT
     keys = [(key("address", email.lower()), limit), (key("order", number.lower()), limit)]

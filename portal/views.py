@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.lockout import client_ip
@@ -55,6 +56,7 @@ def other_returns(request):
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def withdraw(request):
     """Step 1: identify the contract. A guest types name, e-mail and order number; a
     logged-in customer picks one of their orders."""
@@ -102,6 +104,7 @@ def _pending_order(request) -> tuple[dict, Order] | None:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 def withdraw_confirm(request):
     """Step 2: what is withdrawn, each line's last day, what cannot be and why; confirm."""
     found = _pending_order(request)
@@ -181,12 +184,14 @@ def _status_page(request, ticket: Ticket, label_url: str):
     return render(request, "portal/status.html", context)
 
 
+@never_cache
 def ticket_status_signed(request, token: str):
     """A ticket's status page through the signed link of its e-mails."""
     ticket = _ticket_from_token(token)
     return _status_page(request, ticket, reverse("portal:ticket_label", args=[token]))
 
 
+@never_cache
 def ticket_status_owned(request, number: str):
     """The same page for its owner, logged in; anyone else gets a 404."""
     if not request.user.is_authenticated:

@@ -374,3 +374,24 @@ def test_a_bad_quantity_is_refused_with_a_sentence_and_nothing_is_written(client
     assert "Choose at least one item" in nothing.content.decode()
     assert not Ticket.objects.exists()
     assert len(mail.outbox) == 0
+
+
+def test_the_pages_stylesheets_are_served_from_our_own_static_files(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/").content.decode()
+
+    sheets = re.findall(r'<link rel="stylesheet" href="/static/([^"]+)"', page)
+    assert sheets == ["portal/vendor/pico-2.1.1.min.css", "portal/portal.css"]
+    assert all(finders.find(sheet) for sheet in sheets)
+    assert "<script" not in page  # no script at all: the CSP allows none inline anyway
+
+
+def test_pages_with_personal_data_are_never_cached(client, anna):
+    order = order_of(anna)
+    identify(client, order)
+    step2 = client.get(CONFIRM)
+    status = client.get(confirm(client, **{"1": 2, "2": 1})["Location"])
+
+    for response in (step2, status):
+        assert "no-store" in response["Cache-Control"]
