@@ -142,6 +142,7 @@ def test_a_line_past_its_period_is_refused_with_its_last_day(client, anna):
 
     # Delivered Sunday 1 November: the 14th day is Sunday 15th, so Monday 16th (W2).
     assert "The withdrawal period ended on Monday 16 November 2026." in page
+    assert "(last day: Monday 16 November 2026)" in page
     assert "Confirm withdrawal" not in page
     assert reverse("portal:other_returns") in page
 
@@ -154,6 +155,7 @@ def test_an_excluded_line_is_refused_with_its_w5_sentence_and_not_part_of_the_no
     confirm(client, **{"1": 2, "2": 1})  # a forged quantity for the excluded line is ignored
 
     assert "Products made to your specifications" in page
+    assert "last day:" not in page  # an excluded line has no period to end
     assert 'name="quantity-2"' not in page
     assert list(Ticket.objects.get().lines.values_list("order_line__line_id", flat=True)) == ["1"]
 
