@@ -47,9 +47,15 @@ test: checks
 
 # Benchmarks, each printing its figure beside a baseline measured in the same run.
 BENCH_TICKETS ?= 200000
+# The back office's pages and the API at each size (tickets), smallest first (bench_data).
+BENCH_SIZES ?= 10000,1000000
 bench: install
 	LOG_LEVEL=WARNING $(PY) benchmarks/bench_labels.py
 	$(PY) benchmarks/bench_chase.py --tickets $(BENCH_TICKETS)
+	$(PY) benchmarks/bench_pages.py --sizes $(BENCH_SIZES)
+	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_worker_memory.py
 	$(PY) benchmarks/bench_withdrawal.py
 
 format: install

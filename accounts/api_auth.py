@@ -7,7 +7,10 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.security import HttpBearer, django_auth
@@ -95,12 +98,46 @@ def _count(key: str) -> int:
     """Add one to the count under `key` and return it; add() creates it only if missing and
     incr() is atomic on Redis, so concurrent requests are all counted."""
     cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return _count_in_redis(cache, key)
     cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
     try:
         return cache.incr(key)
     except ValueError:  # it expired between add() and incr()
         cache.add(key, 1, timeout=_WINDOW_SECONDS * 2)
         return 1
+
+
+def _count_in_redis(cache: RedisCache, key: str) -> int:
+    """`_count` in one round trip to Redis instead of three (add; incr, which asks whether
+    the key exists first): SET NX creates the count with its expiry only if missing and
+    INCR adds one atomically, sent together. Django's Redis cache stores an int as a plain
+    number, so cache.get(key) reads the same count. (Django has no public way to the
+    client; its own RedisCache methods use `_cache` the same way.)"""
+    redis_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
+    pipeline = client.pipeline(transaction=False)
+    pipeline.set(redis_key, 0, ex=_WINDOW_SECONDS * 2, nx=True)
+    pipeline.incr(redis_key)
+    return int(pipeline.execute()[1])
+
+
+def has_permission(user, permission: str) -> bool:
+    """`user.has_perm(permission)`, with the user's permissions read in one query rather
+    than Django's two (their own, then their groups').
+
+    Django's ModelBackend keeps the permissions it read on the user object as
+    `_perm_cache` ("app_label.codename" strings, for an active user) and asks the database
+    only without it; filling it from one query leaves every other check to Django. A
+    superuser has every permission without a query anyway."""
+    if user.is_active and not user.is_superuser and not hasattr(user, "_perm_cache"):
+        rows = (
+            Permission.objects.filter(Q(user=user) | Q(group__user=user))
+            .values_list("content_type__app_label", "codename")
+            .order_by()
+        )
+        user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+    return user.has_perm(permission)
 
 
 staff_token = StaffToken()

@@ -1,21 +1,32 @@
-"""Measure the return label's render time beside a plain WeasyPrint baseline.
+"""Measure the return label's render time beside a naive WeasyPrint render of the same page.
 
 Run by `make bench` (or `python benchmarks/bench_labels.py [-n 20]`). No database: the
-label content is built from plain values, so the figure is what WeasyPrint needs for
-our templates (HTML → PDF), measured in the same process and run as the baseline, a
-one-line HTML page. Prints the median of N renders for the A6 label, the A4 cut-out
-sheet and the baseline, and the ratio label / baseline, so a slow machine does not
-look like a regression.
+label content is built from plain values, so the figure is what WeasyPrint needs for our
+templates (HTML → PDF). In each round both paths print the same label (a new ticket
+number each round):
+
+- **project**: `rma.labels.render_pdf`, what `ticket_label` calls for an actual render
+  (the digest check that skips unchanged labels is not counted): the process's one font
+  configuration and parsed stylesheet (`rma.labels.Typesetter`);
+- **naive**: `HTML(string=html).write_pdf()` of the same label as one self-contained page,
+  its stylesheet inline in a `<style>`, as any HTML-to-PDF call would print it (a new
+  font configuration, the CSS parsed again, every time). Both give the same pixels.
+
+Rounds alternate the two, so a busy machine slows both alike. Prints the median of N
+renders (wall clock, and the process's CPU time) and the ratio naive / project for the
+A6 label (the stored one) and the A4 sheet, and a one-line page for scale.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,7 +42,14 @@ for name in ("weasyprint", "fontTools"):
 from weasyprint import HTML  # noqa: E402
 from weasyprint.text.ffi import harfbuzz_subset  # noqa: E402
 
-from rma.labels import LabelContent, LabelLine, VendorHint, label_html, render_pdf  # noqa: E402
+from rma.labels import (  # noqa: E402
+    LabelContent,
+    LabelLine,
+    VendorHint,
+    label_html,
+    label_stylesheet,
+    render_pdf,
+)
 
 BASELINE_HTML = "<p style=\"font-family: 'DejaVu Sans'\">RMA-2026-000123</p>"
 
@@ -56,14 +74,38 @@ CONTENT = LabelContent(
 )
 
 
-def median_ms(render, runs: int) -> float:
-    render()  # warm up: fonts, templates and the barcode writer load once per process
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        render()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+def standalone(html: str, layout: str) -> str:
+    """The label as one self-contained page: its stylesheet inline, as a naive call prints it."""
+    return html.replace("</head>", f"<style>\n{label_stylesheet(layout)}</style>\n</head>", 1)
+
+
+def naive_pdf(page: str) -> bytes:
+    """What any HTML-to-PDF call does: parse, lay out and print with WeasyPrint's defaults."""
+    return HTML(string=page).write_pdf()
+
+
+def timed(render) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    render()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def compare(layout: str, runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) ms of the project's and the naive render of the same labels."""
+    timings: dict[str, list[tuple[float, float]]] = {"project": [], "naive": []}
+    for round_ in range(runs + 1):
+        content = dataclasses.replace(CONTENT, number=f"RMA-2026-{round_ + 1:06d}")
+        html = label_html(content, layout=layout)
+        page = standalone(html, layout)
+        project = timed(partial(render_pdf, html, layout=layout, one_page=layout == "a6"))
+        naive = timed(partial(naive_pdf, page))
+        if round_:  # the first round warms up: fonts, templates, the barcode module
+            timings["project"].append(project)
+            timings["naive"].append(naive)
+    return {
+        path: (statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts))
+        for path, ts in timings.items()
+    }
 
 
 def main() -> None:
@@ -71,17 +113,22 @@ def main() -> None:
     parser.add_argument("-n", "--runs", type=int, default=20, help="renders per figure")
     runs = parser.parse_args().runs
 
-    baseline = median_ms(lambda: HTML(string=BASELINE_HTML).write_pdf(), runs)
-    a6 = median_ms(lambda: render_pdf(label_html(CONTENT, layout="a6")), runs)
-    a4 = median_ms(lambda: render_pdf(label_html(CONTENT, layout="a4")), runs)
-
+    baseline = [timed(lambda: HTML(string=BASELINE_HTML).write_pdf()) for _ in range(runs + 1)]
+    one_line = statistics.median(wall for wall, _ in baseline[1:])
     subsetter = (
         "HarfBuzz-Subset" if harfbuzz_subset else "fontTools (slow; install HarfBuzz-Subset)"
     )
     print(f"label render time, median of {runs} (font subsetting: {subsetter})")
-    print(f"  baseline  one-line page   {baseline:7.1f} ms")
-    print(f"  label A6  stored label    {a6:7.1f} ms   {a6 / baseline:4.1f}× baseline")
-    print(f"  label A4  cut-out sheet   {a4:7.1f} ms   {a4 / baseline:4.1f}× baseline")
+    print(f"  one-line page, naive                  {one_line:7.1f} ms")
+    print("                                          wall        CPU   naive / project")
+    for layout, name in (("a6", "A6 stored label"), ("a4", "A4 cut-out sheet")):
+        figures = compare(layout, runs)
+        (project, project_cpu), (naive, naive_cpu) = figures["project"], figures["naive"]
+        print(f"  {name:<17} project (Typesetter) {project:7.1f} ms {project_cpu:7.1f} ms")
+        print(
+            f"  {name:<17} naive write_pdf()    {naive:7.1f} ms {naive_cpu:7.1f} ms"
+            f"   ×{naive / project:.2f} (CPU ×{naive_cpu / project_cpu:.2f})"
+        )
 
 
 if __name__ == "__main__":

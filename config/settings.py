@@ -184,6 +184,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker's pool process is replaced after this many tasks, or after a task that left it
+# above this resident memory (KiB): the second line of defence should a library leak again
+# (WeasyPrint's per-document fonts grew a worker a quarter MB a label; docs/operations.md).
+# 0 turns either off.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 1000) or None
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 300_000) or None
 # A worker that lost Redis reconnects for as long as it takes (the default gives up after
 # 100 tries, about 45 minutes, and exits), at start-up too (docs/operations.md).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None

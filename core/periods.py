@@ -10,9 +10,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.utils.formats import date_format
 from django.utils.functional import Promise, lazy
+from django.utils.translation import get_language
 
 # What a rule says to a person: a lazy translation, rendered in the language active then.
 Sentence = str | Promise
@@ -43,6 +45,13 @@ class Window:
 
 
 def _long_date(day: date) -> str:
+    return _long_date_in(day, get_language())
+
+
+# A report says the same few days over and over (every reason of every line); the words
+# depend on the day and the language only, so each is formatted once per process.
+@lru_cache(maxsize=4096)
+def _long_date_in(day: date, language: str | None) -> str:
     return date_format(day, "l j F Y")
 
 

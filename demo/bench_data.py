@@ -715,6 +715,7 @@ def _plan_tickets(cursor, p: dict) -> None:
     )
     cursor.execute("CREATE UNIQUE INDEX ON bench_t (id)")
     cursor.execute("ANALYZE bench_t (id, o, seq, state, reason)")
+    cursor.execute("DROP TABLE bench_t0, bench_t1")  # memory for what follows
     # Ticket lines: the ticket's share of its order's lines (the j-th ticket of an order
     # starts at line j), one unit each; a fifth of the tickets take a second line.
     cursor.execute(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from orders.enums import CustomerType, ProductFlag
 
@@ -137,10 +138,37 @@ class OrderFacts:
     shipments: tuple[ShipmentFacts, ...] = ()
 
     def line(self, line_id: str) -> LineFacts:
+        try:
+            return self._lines_by_id[line_id]
+        except KeyError:
+            raise KeyError(line_id) from None
+
+    # The rules ask one order the same questions many times over: every reason of every line
+    # wants its units' delivery days, and W1 wants the last delivery for each of them. The
+    # facts are frozen, so each answer is worked out once per order (and day) and kept here.
+    # cached_property writes to the instance's __dict__, which a frozen dataclass allows;
+    # equality, hashing, repr and dataclasses.replace() see the fields only.
+
+    @cached_property
+    def _lines_by_id(self) -> dict[str, LineFacts]:
+        lines: dict[str, LineFacts] = {}
         for line in self.lines:
-            if line.id == line_id:
-                return line
-        raise KeyError(line_id)
+            lines.setdefault(line.id, line)  # the first of equal ids, as a scan would find
+        return lines
+
+    @cached_property
+    def _shipments_in_order(self) -> tuple[ShipmentFacts, ...]:
+        return tuple(
+            sorted(self.shipments, key=lambda s: (s.shipped_at, s.delivered_at or date.max))
+        )
+
+    @cached_property
+    def _units_known(self) -> dict[tuple[str, date], tuple[UnitDelivery, ...]]:
+        return {}
+
+    @cached_property
+    def _last_delivery_known(self) -> dict[date, date | None]:
+        return {}
 
     @property
     def discount_total(self) -> Decimal:
@@ -154,10 +182,15 @@ class OrderFacts:
         delivered after `on` has not happened yet on that day, so the rules can be asked
         about any day, past or future, and agree with what was known then.
         """
+        known = self._units_known
+        if (line_id, on) not in known:
+            known[line_id, on] = self._units(line_id, on)
+        return known[line_id, on]
+
+    def _units(self, line_id: str, on: date) -> tuple[UnitDelivery, ...]:
         line = self.line(line_id)
-        ordered = sorted(self.shipments, key=lambda s: (s.shipped_at, s.delivered_at or date.max))
         dates: list[tuple[date | None, date | None]] = []
-        for shipment in ordered:
+        for shipment in self._shipments_in_order:
             shipped = shipment.shipped_at if shipment.shipped_at <= on else None
             delivered = shipment.delivered_at
             if shipped is None or delivered is None or delivered > on:
@@ -184,6 +217,12 @@ class OrderFacts:
         W1: with several products in one order, or one product in several shipments, the
         cooling-off period starts the day after the last delivery.
         """
+        known = self._last_delivery_known
+        if on not in known:
+            known[on] = self._last_delivery(on)
+        return known[on]
+
+    def _last_delivery(self, on: date) -> date | None:
         days: list[date] = []
         for line in self.lines:
             if not line.is_goods:

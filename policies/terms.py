@@ -14,6 +14,9 @@ from decimal import Decimal
 
 from policies.reasons import Reason
 
+# Reason.values builds its list anew on every call; the rules ask for it for every decision.
+_REASONS: tuple[str, ...] = tuple(Reason.values)
+
 
 @dataclass(frozen=True)
 class Terms:
@@ -76,7 +79,7 @@ class Terms:
             Reason.DEAD_ON_ARRIVAL: self.offers_dead_on_arrival,
             Reason.DAMAGED_IN_TRANSIT: self.offers_damaged_in_transit,
         }
-        return tuple(r for r in Reason.values if switches[r])
+        return tuple(r for r in _REASONS if switches[r])
 
 
 WEBSTORE4 = "webstore4"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from accounts.api_auth import API_ERRORS, token_or_session
+from accounts.api_auth import API_ERRORS, has_permission, token_or_session
 from core.text import readable
 from orders.models import Order
 from orders.selectors import order_for_rules
@@ -49,7 +49,7 @@ def _visible_order(request, number: str) -> Order | None:
     except Order.DoesNotExist:
         return None
     user = request.user
-    if user.is_staff and user.has_perm("orders.view_order"):
+    if user.is_staff and has_permission(user, "orders.view_order"):
         return order
     return order if order.customer.user_id == user.pk else None
 

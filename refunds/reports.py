@@ -23,9 +23,8 @@ from core.text import readable
 from orders.facts import OrderFacts
 from orders.models import Order
 from orders.selectors import order_facts, order_for_rules
-from policies.models import ReturnPolicy
 from policies.reasons import Reason
-from policies.selectors import legal_calendar
+from policies.selectors import rules_configuration
 from policies.terms import Terms
 from refunds.calculator import quote
 from refunds.quotes import QuoteError
@@ -129,19 +128,17 @@ def parse_line_selection(specs: Sequence[str]) -> list[tuple[str, int]]:
     return selection
 
 
-def policy_terms(preset: str | None) -> Terms:
-    """The staff-edited terms of a policy by its code, or of the default policy."""
-    try:
-        if preset and not readable(preset):
-            raise ReturnPolicy.DoesNotExist  # no code holds a NUL byte or a lone surrogate
-        policy = ReturnPolicy.objects.get(preset=preset) if preset else ReturnPolicy.default()
-    except ReturnPolicy.DoesNotExist:
-        known = ", ".join(ReturnPolicy.objects.values_list("preset", flat=True))
+def _terms_and_calendar(preset: str | None) -> tuple[Terms, LegalCalendar]:
+    """The staff-edited terms of a policy by its code (or of the default policy) and the
+    shop's legal calendar, as this process remembers them (policies.selectors)."""
+    configuration = rules_configuration()
+    terms = configuration.terms(preset)
+    if terms is None:
         raise ReportError(
             _("There is no policy “%(preset)s”; choose one of: %(known)s.")
-            % {"preset": preset, "known": known}
-        ) from None
-    return policy.terms()
+            % {"preset": preset, "known": ", ".join(configuration.policies)}
+        )
+    return terms, configuration.calendar
 
 
 def _order(number: str) -> Order:
@@ -156,9 +153,8 @@ def _order(number: str) -> Order:
 def returnability(order: Order | str, *, on: dt.date, preset: str | None = None) -> dict:
     """Appendix B's returnability report of an order on a day."""
     order = _order(order) if isinstance(order, str) else order
-    return returnability_report(
-        order_facts(order), policy_terms(preset), on, calendar=legal_calendar()
-    )
+    terms, calendar = _terms_and_calendar(preset)
+    return returnability_report(order_facts(order), terms, on, calendar=calendar)
 
 
 def refund_quote(
@@ -178,16 +174,17 @@ def refund_quote(
             % {"reason": reason, "known": ", ".join(Reason.values)}
         )
     order = _order(order) if isinstance(order, str) else order
+    terms, calendar = _terms_and_calendar(preset)
     try:
         return quote(
             order_facts(order),
             lines,
             reason=reason,
-            terms=policy_terms(preset),
+            terms=terms,
             on=on,
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
-            calendar=legal_calendar(),
+            calendar=calendar,
             withdrawn_elsewhere=units_withdrawn(order),
         ).as_dict()
     except QuoteError as error:

@@ -13,13 +13,22 @@ Once per ticket and stage, even when two chasers overlap or one dies mid-run:
   nothing, and customer reminders already in the outbox are not even read again;
 - expiry goes through `ticket_expire`, which refuses a second expiry (`TicketError`).
 A chaser that dies leaves the tickets it had not reached for the next run.
+
+A staff stage whose role has nobody to write to (no accountant yet) queues nothing, so
+its tickets would stay due and each run would lock and read every one of them again
+(27 s instead of 3 s at a million tickets). The chaser asks once per run and role, at the
+stage's first due ticket, and when nobody holds the role it reports the stage's due
+tickets as `nobody_to_tell` and moves on. They stay due, so the first run after someone
+takes the role sends their alerts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Protocol
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -130,6 +139,23 @@ ACTIONS: dict[str, Callable[[Ticket, str, date], bool]] = {
 }
 
 
+class StaffTally(Tally, Protocol):
+    """What `chase_tickets` reports to: a `Tally` that also hears of the due tickets of a
+    staff stage whose role has nobody to tell."""
+
+    def nobody_to_tell(self, stage: str, *, role: str, due: int) -> None: ...
+
+
+def role_has_recipients(role: str) -> bool:
+    """Someone holds `role` whom `staff_alert_queue` writes to: active, with an address."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name=role, is_active=True)
+        .exclude(email="")
+        .exists()
+    )
+
+
 def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
     """Leave out tickets whose message for `stage` is already in the outbox.
 
@@ -141,16 +167,28 @@ def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
     return queryset.exclude(queued_to_staff(KIND[stage], stage, subject=Ticket))
 
 
-def chase_tickets(*, today: date, policies: Iterable[ReturnPolicy], report: Tally) -> None:
+def chase_tickets(*, today: date, policies: Iterable[ReturnPolicy], report: StaffTally) -> None:
     """Send the due reminders and alerts of D1–D4 and expire lapsed authorizations (D2),
-    once each; count them in `report`."""
+    once each; count them in `report`, and the due alerts of a role nobody holds."""
+    # Per role, asked once per run and only when one of its stages has a ticket due: a
+    # run with nothing due costs no query more.
+    has_recipients: dict[str, bool] = {}
     for stage in Stage.CHASED:
         due = tickets_due(stage=stage, today=today, policies=policies)
         if stage in KIND:
             due = _not_in_outbox(due, stage)
         still_due = stage_due_q(stage, policies=policies, today=today)
+        role = ROLE.get(stage)
         tickets = due.select_related("policy", "order__customer").iterator(chunk_size=CHUNK_SIZE)
         for ticket in tickets:
+            if role is not None:
+                if role not in has_recipients:
+                    has_recipients[role] = role_has_recipients(role)
+                if not has_recipients[role]:
+                    # Nobody to tell: each ticket would be locked and read for nothing,
+                    # again on every run. Count them; they stay due for the next run.
+                    report.nobody_to_tell(stage, role=role, due=due.count())
+                    break
             with transaction.atomic():
                 # Lock and look again: a staff action since the query above wins.
                 locked = Ticket.objects.select_for_update(of=("self",)).filter(

@@ -23,17 +23,23 @@ def bulk_update(model: type[Model], rows: Sequence[Model], names: Sequence[str])
     if not rows or not names:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(rows, names, batch_size=UPDATE_CHUNK)
+        model._default_manager.bulk_update(rows, names, batch_size=UPDATE_CHUNK)
         return
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
-    for row in rows:  # a related row created in the same batch gives its pk now
-        row._prepare_related_fields_for_save(operation_name="bulk_update", fields=fields)
-    columns = [meta.pk, *fields]
+    concrete = {field.name: field for field in meta.concrete_fields}
+    fields = [concrete[name] for name in names]
+    for row in rows:  # a related row created in the same batch gives its pk now, as in
+        # Django's bulk_update (a product that moved to a vendor new in this batch)
+        row._prepare_related_fields_for_save(operation_name="bulk_update", fields=fields)  # type: ignore[attr-defined]
+    pk = concrete[meta.pk.name] if meta.pk is not None else None
+    assert pk is not None  # noqa: S101 - every model here has one
+    columns = [pk, *fields]
     quote = connection.ops.quote_name
     # The array's element type without its modifiers (varchar, not varchar(200)), as
     # Django's bulk_create does: the column's own type checks the values.
-    arrays = ", ".join(f"%s::{column.db_type(connection).split('(')[0]}[]" for column in columns)
+    arrays = ", ".join(
+        f"%s::{str(column.db_type(connection)).split('(')[0]}[]" for column in columns
+    )
     aliases = ", ".join(f"c{index}" for index in range(len(columns)))
     table = quote(meta.db_table)
     assignments = ", ".join(
@@ -41,7 +47,7 @@ def bulk_update(model: type[Model], rows: Sequence[Model], names: Sequence[str])
     )
     sql = (
         f"UPDATE {table} SET {assignments} FROM UNNEST({arrays}) AS v({aliases}) "  # noqa: S608 - names from the model
-        f"WHERE {table}.{quote(meta.pk.column)} = v.c0"
+        f"WHERE {table}.{quote(pk.column)} = v.c0"
     )
     params = [
         [column.get_db_prep_save(getattr(row, column.attname), connection) for row in rows]

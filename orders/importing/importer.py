@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -18,12 +21,36 @@ from orders.importing.writing import _Writer
 BATCH_SIZE = 500
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a file is imported.
+
+    An import allocates millions of small objects (the decoded JSON, the validated
+    values, the model instances) and keeps most of them to the end. The collector runs
+    every few hundred allocations and, ever more often, walks all of them again: that
+    took a third of the import's time. They hold no reference cycles, so nothing is
+    left for the collector to find until the import ends; it runs again after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_orders(document: object) -> ImportResult:
     """Validate and write the orders of a decoded document.
 
     Raises ImportFormatError when the document is not `{"orders": [...]}`; a bad order
     is reported in the result's errors and nothing of it is written.
     """
+    with _cycle_collector_paused():
+        return _import(document)
+
+
+def _import(document: object) -> ImportResult:
     parsed = parse_orders(document)
     result = ImportResult()
     writer = _Writer([entry for entry in parsed if isinstance(entry, OrderData)])
@@ -56,8 +83,9 @@ def import_orders_json(raw: bytes | str) -> ImportResult:
         except UnicodeDecodeError as exc:
             byte = f"0x{exc.object[exc.start]:02x}"
             raise ImportNotJSON(_(NOT_UTF8).format(byte=byte, position=exc.start)) from None
-    try:
-        document = json.loads(raw, parse_float=Decimal)
-    except (ValueError, InvalidOperation, RecursionError) as exc:
-        raise ImportNotJSON(_(NOT_JSON).format(error=exc)) from None
-    return import_orders(document)
+    with _cycle_collector_paused():
+        try:
+            document = json.loads(raw, parse_float=Decimal)
+        except (ValueError, InvalidOperation, RecursionError) as exc:
+            raise ImportNotJSON(_(NOT_JSON).format(error=exc)) from None
+        return import_orders(document)

@@ -54,6 +54,14 @@ from orders.importing.messages import (
 from orders.importing.results import ImportFormatError, OrderError
 from orders.importing.values import CustomerData, LineData, OrderData, ShipmentData
 
+# The vocabularies, read once: an enum's `values` builds its list anew at every call, and
+# a large file asks for them thousands of times.
+PAYMENT_METHODS = tuple(PaymentMethod.values)
+CUSTOMER_TYPES = tuple(CustomerType.values)
+PRODUCT_FLAGS = tuple(ProductFlag.values)
+_payment_method = _choice(PAYMENT_METHODS)
+_customer_type = _choice(CUSTOMER_TYPES)
+
 
 class _OrderReader:
     """Read one order of the document, collecting every error with its field path."""
@@ -122,7 +130,7 @@ class _OrderReader:
         ]
         payments = [
             (
-                self.get(p, "method", path, _choice(PaymentMethod.values)),
+                self.get(p, "method", path, _payment_method),
                 self.get(p, "amount", path, _amount),
             )
             for path, p in self.objects(raw, "payments", required=False)
@@ -140,7 +148,7 @@ class _OrderReader:
             self.check_shipments(lines, shipments)
         if not self.errors:
             self.check_total(lines, discounts, payments, price)
-        if self.errors:
+        if self.errors or customer is None:  # no customer object: its error is listed
             return None
         return OrderData(
             number=number,
@@ -162,7 +170,7 @@ class _OrderReader:
             self.refuse("customer", MISSING if data is None else ORDER_NOT_AN_OBJECT)
             return None
         get = self.get
-        customer_type = get(data, "type", "customer", _choice(CustomerType.values))
+        customer_type = get(data, "type", "customer", _customer_type)
         partner = get(data, "partner", "customer", _boolean, required=False, default=False)
         if partner is True and customer_type == CustomerType.CONSUMER:
             self.refuse("customer.partner", PARTNER_NOT_BUSINESS)
@@ -194,11 +202,11 @@ class _OrderReader:
         flags = get(raw, "flags", path, _list, required=False, default=[])
         if flags is not _BAD:
             for index, flag in enumerate(flags):
-                if flag not in ProductFlag.values:
+                if flag not in PRODUCT_FLAGS:
                     self.errors.append(
                         (
                             f"{path}.flags[{index}]",
-                            str(_refuse(NOT_ONE_OF, flag, choices=", ".join(ProductFlag.values))),
+                            str(_refuse(NOT_ONE_OF, flag, choices=", ".join(PRODUCT_FLAGS))),
                         )
                     )
                     flags = _BAD
@@ -348,7 +356,7 @@ def parse_orders(document: object) -> list[OrderData | list[OrderError]]:
             and len(number.strip()) <= 40
             and _unreadable(number) is None  # an error must be fit to print and to store
         )
-        labels.append(number.strip() if valid else f"orders[{index}]")
+        labels.append(number.strip() if valid and isinstance(number, str) else f"orders[{index}]")
     counts = Counter(labels)
     parsed: list[OrderData | list[OrderError]] = []
     for index, raw in enumerate(raw_orders):

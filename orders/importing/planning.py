@@ -14,15 +14,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from orders.enums import ProductFlag, Route
+from orders.enums import Route
 from orders.importing.messages import BELOW_HELD, LINE_ON_TICKET
+from orders.importing.parsing import PRODUCT_FLAGS
 from orders.importing.shared import Key, _set_changed, _SharedRows
 from orders.importing.stored import _Stored
 from orders.importing.values import LineData, OrderData
 from orders.models import Customer, Order, OrderLine, Product, Vendor
 
 CUSTOMER_FIELDS = ("name", "type", "partner", "language", "country", "company", "vat_number")
-PRODUCT_FLAGS = tuple(ProductFlag.values)  # read once: the enum builds the list per call
 CHILDREN = ("discounts", "payments", "shipments")  # replaced as a whole when they differ
 
 
@@ -39,7 +39,7 @@ class _OrderPlan:
 
     data: OrderData
     outcome: str
-    order: Order | None = None  # to create (no pk yet) or to update; None when unchanged
+    order: Order  # to create (no pk yet), to update, or as stored when unchanged
     order_columns: set[str] = field(default_factory=set)
     # Lines to create and lines to update, with their SKUs: a product created in the same
     # batch has its pk only once the batch writes it.
@@ -75,6 +75,8 @@ def line_values(line: LineData, product_pk: int | None, delivered: int) -> dict[
 
 
 class _Planner:
+    """Plan orders one after another against the shared rows, which each plan stages."""
+
     def __init__(self, shared: _SharedRows) -> None:
         self.shared = shared
 
@@ -189,7 +191,7 @@ class _Planner:
         )
         changes = (plan.order_columns, plan.new_lines, plan.changed_lines, plan.gone_lines)
         if not (shared_changed or plan.delete or any(changes)):
-            return _OrderPlan(data, "unchanged")
+            return _OrderPlan(data, "unchanged", order=order)
         _refuse_undoing_returns(data, stored, delivered, plan.gone_lines, on_ticket)
         return plan
 

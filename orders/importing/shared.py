@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import Lower, RowNumber
 
 from orders.importing.bulk import bulk_update
 from orders.importing.values import OrderData
@@ -43,23 +43,36 @@ class _Row:
     changed: frozenset[str] = field(default_factory=frozenset)
 
 
-def _chunks(keys: Iterable[str]) -> Iterable[list[str]]:
+def _chunks(keys: Iterable[Any]) -> Iterable[list[Any]]:
     ordered = sorted(set(keys))
     for start in range(0, len(ordered), _DB_CHUNK):
         yield ordered[start : start + _DB_CHUNK]
 
 
-def _newest_source(newest: QuerySet, prefix: str) -> dict[str, Subquery]:
-    """Annotations for the (placed_at, number) of the first order in `newest`."""
-    return {
-        "source_placed": Subquery(newest.values(f"{prefix}placed_at")[:1]),
-        "source_number": Subquery(newest.values(f"{prefix}number")[:1]),
-    }
+def _newest_orders(rows: QuerySet, key: str, prefix: str, ids: Iterable[int]) -> dict:
+    """The (placed_at, number) of the most recently placed order among each id's rows.
 
-
-def _stored(row: Any) -> _Row:
-    precedence = None if row.source_placed is None else (row.source_placed, row.source_number)
-    return _Row(row, precedence)
+    A window over the rows of these ids alone: a correlated subquery (ORDER BY placed_at
+    DESC LIMIT 1 per product) let PostgreSQL walk the orders' placed_at index for each
+    product instead, 1.3 s for 400 products over 5,000 orders and growing with them.
+    """
+    placed, number = f"{prefix}placed_at", f"{prefix}number"
+    newest: dict[int, Precedence] = {}
+    for chunk in _chunks(ids):
+        ranked = (
+            rows.filter(**{f"{key}__in": chunk})
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F(key),
+                    order_by=[F(placed).desc(), F(number).desc()],
+                )
+            )
+            .filter(rank=1)
+        )
+        for pk, placed_at, order_number in ranked.values_list(key, placed, number):
+            newest[pk] = (placed_at, order_number)
+    return newest
 
 
 class _SharedRows:
@@ -70,22 +83,24 @@ class _SharedRows:
         self._load(orders)
 
     def _load(self, orders: Sequence[OrderData]) -> None:
-        """Read every customer, vendor and product the orders name, in a few queries."""
+        """Read every customer, vendor and product the orders name, in a few queries,
+        with the newest order that names each (what decides its details)."""
         emails = {order.customer.email.lower() for order in orders}
         skus = {line.sku for order in orders for line in order.lines}
         vendors = {line.vendor.lower() for order in orders for line in order.lines}
-        newest_order = Order.objects.filter(customer=OuterRef("pk")).order_by(
-            "-placed_at", "-number"
-        )
+        customers = {}
         for chunk in _chunks(emails):
             for customer in (
-                Customer.objects.annotate(
-                    email_lower=Lower("email"), **_newest_source(newest_order, "")
-                )
+                Customer.objects.annotate(email_lower=Lower("email"))
                 .filter(email_lower__in=chunk)
                 .order_by("-pk")  # several differing only in case: the oldest wins
             ):
-                self._known["customer", customer.email_lower] = _stored(customer)
+                customers[customer.email_lower] = customer
+        newest = _newest_orders(
+            Order.objects.all(), "customer_id", "", (c.pk for c in customers.values())
+        )
+        for email, customer in customers.items():
+            self._known["customer", email] = _Row(customer, newest.get(customer.pk))
         for chunk in _chunks(vendors):
             for vendor in (
                 Vendor.objects.annotate(name_lower=Lower("name"))
@@ -93,17 +108,15 @@ class _SharedRows:
                 .order_by("-pk")
             ):
                 self._known["vendor", vendor.name_lower] = _Row(vendor, None)
-        newest_line = OrderLine.objects.filter(product=OuterRef("pk")).order_by(
-            "-order__placed_at", "-order__number"
-        )
+        # With its vendor, so comparing a product's vendor asks the database nothing.
+        products: list[Product] = []
         for chunk in _chunks(skus):
-            for product in (
-                Product.objects.filter(sku__in=chunk)
-                # with its vendor, so comparing a product's vendor asks the database nothing
-                .select_related("vendor")
-                .annotate(**_newest_source(newest_line, "order__"))
-            ):
-                self._known["product", product.sku] = _stored(product)
+            products += Product.objects.filter(sku__in=chunk).select_related("vendor")
+        newest = _newest_orders(
+            OrderLine.objects.all(), "product_id", "order__", (p.pk for p in products)
+        )
+        for product in products:
+            self._known["product", product.sku] = _Row(product, newest.get(product.pk))
 
     # Reading through the layers.
 
@@ -138,11 +151,17 @@ class _SharedRows:
         self._order[key] = _Row(instance, None if data is None else data.precedence)
 
     def update(self, key: Key, wanted: dict[str, Any], data: OrderData) -> tuple[Any, bool]:
-        """Give a copy of the row this order's details; return it, and whether any differs."""
+        """Give the row this order's details; return it, and whether any of them differs.
+
+        A row that differs is copied first, so the row as it was stays in its layer.
+        """
         row = self.row(key)
         assert row is not None  # noqa: S101 - callers create the rows they do not find
-        instance = copy.copy(row.instance)
-        changed = _set_changed(instance, wanted)
+        instance, changed = row.instance, _differing(row.instance, wanted)
+        if changed:
+            instance = copy.copy(instance)
+            for name in changed:
+                setattr(instance, name, wanted[name])
         self._order[key] = _Row(instance, data.precedence, row.changed | set(changed))
         return instance, bool(changed)
 

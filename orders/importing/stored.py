@@ -69,14 +69,16 @@ def _stored_orders(numbers: Sequence[str], *, lock: bool = False) -> dict[str, _
         shipment__order_id__in=found
     ).values_list("shipment_id", "line__line_id", "quantity"):
         shipped.setdefault(shipment_id, []).append((line_id, quantity))
-    for shipment in Shipment.objects.filter(order_id__in=found):
-        found[shipment.order_id].shipments[
+    for pk, order_id, shipped_at, delivered_at, carrier, tracking in Shipment.objects.filter(
+        order_id__in=found
+    ).values_list("pk", "order_id", "shipped_at", "delivered_at", "carrier", "tracking"):
+        found[order_id].shipments[
             ShipmentData(
-                lines=tuple(sorted(shipped.get(shipment.pk, []))),
-                shipped_at=shipment.shipped_at,
-                delivered_at=shipment.delivered_at,
-                carrier=shipment.carrier,
-                tracking=shipment.tracking,
+                lines=tuple(sorted(shipped.get(pk, []))),
+                shipped_at=shipped_at,
+                delivered_at=delivered_at,
+                carrier=carrier,
+                tracking=tracking,
             )
         ] += 1
     for stored in found.values():

@@ -90,7 +90,8 @@ class _Writer:
             with transaction.atomic():
                 stored = _stored_orders([order.number], lock=True)
                 outcomes, plans = self._plan([order], stored)
-                self._write(plans)
+                if plans:
+                    self._write(plans)
         except _REFUSALS as exc:
             self.shared.forget_batch()
             logger.warning("Order %s refused by the database: %s", order.number, exc)
@@ -143,18 +144,20 @@ class _Writer:
         bulk_update(Order, [plan.order for plan in updated], columns)
 
     def _delete_replaced(self, plans: list[_OrderPlan]) -> None:
-        """Remove the lines no longer in an order, and the children replaced as a whole.
-
-        Shipments first: their lines name the order lines.
-        """
+        """Remove the lines no longer in an order, and the children replaced as a whole."""
         replaced = {
             name: [plan.order.pk for plan in plans if name in plan.delete]
             for name in ("shipments", "discounts", "payments")
         }
         if replaced["shipments"]:
-            Shipment.objects.filter(order_id__in=replaced["shipments"]).delete()
+            # Their lines first, in one statement (they name the order lines); then the
+            # shipments, which nothing else names: one statement too, where Django's
+            # cascading delete would read them and remove them a hundred at a time.
+            ShipmentLine.objects.filter(shipment__order_id__in=replaced["shipments"]).delete()
+            shipments = Shipment.objects.filter(order_id__in=replaced["shipments"])
+            shipments._raw_delete(shipments.db)
         gone = [pk for plan in plans for pk in plan.gone_lines]
-        if gone:
+        if gone:  # through Django's delete: a line on a return ticket is protected
             OrderLine.objects.filter(pk__in=gone).delete()
         if replaced["discounts"]:
             Discount.objects.filter(order_id__in=replaced["discounts"]).delete()

@@ -1,0 +1,280 @@
+"""Measure the rules API against a bare Django view, request by request.
+
+Run `python benchmarks/bench_api.py [--requests 500] [--lines 8]`. It (re)creates its own
+PostgreSQL database (`retour_bench_api`, never the tests' or the shop's), migrates it,
+issues a staff member's API token and imports a realistic order: `--lines` lines of
+several vendors' products, three shipments two days apart, two
+payments and a discount. Then, with Django's test client in this process (the whole
+middleware stack, no network), it times:
+
+- a bare view: a function answering `ok`, behind the same middleware, for the floor;
+- `GET /api/v1/orders/{n}/returnability` with the token;
+- `POST /api/v1/refund-quotes` with the token, for a withdrawal of two lines.
+
+Each is printed as p50/p90 milliseconds over `--requests` requests (after a warm-up; the
+three are asked in turns, so that a busy machine weighs on all alike), its ratio to the
+bare view's p50 and the SQL queries of one request. The goal of issue 19
+is an API request within 10× the bare view.
+
+The cache is the shop's: Redis at REDIS_URL (default redis://127.0.0.1:6379/0), so the
+rate limit's round trips count as they do in production; the limit itself is raised so
+that the run is not refused. `--profile` prints a pyinstrument profile of each endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory and slows every request
+BENCH_URL = "postgres://postgres@127.0.0.1:5432/retour_bench_api"
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500, help="timed requests per figure")
+    parser.add_argument("--lines", type=int, default=8, help="lines of the order")
+    parser.add_argument("--database-url", default=BENCH_URL)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the cache; '' for the embedded local-memory cache",
+    )
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ["DATABASE_URL"] = ARGS.database_url
+if ARGS.redis_url:
+    os.environ["REDIS_URL"] = ARGS.redis_url
+else:
+    os.environ.pop("REDIS_URL", None)
+
+
+def _recreate_database(url: str) -> None:
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if name in ("retour", "test_retour", "postgres", "test"):
+        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+_recreate_database(ARGS.database_url)
+
+import django  # noqa: E402
+
+django.setup()
+
+import datetime as dt  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+import config.urls  # noqa: E402
+from accounts.models import ApiToken, User  # noqa: E402
+from orders.models import (  # noqa: E402
+    Customer,
+    Discount,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Shipment,
+    ShipmentLine,
+    Vendor,
+)
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+ON = "2026-10-10"  # a week after the last delivery: within the cooling-off period
+
+
+def bare(request):
+    """The floor: what Django and the project's middleware cost for any request."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# This module is the URLconf of the run: the project's URLs plus the bare view, so both are
+# served by the same handler and middleware.
+urlpatterns = [path("bench/bare", bare), *config.urls.urlpatterns]
+
+
+def _setup(lines: int) -> tuple[str, str]:
+    """Migrate, issue a support member's token and import one order; (key, order number)."""
+    call_command("migrate", verbosity=0)
+    email = "sam@bench.example"
+    user = User.objects.create(username=email, email=email, is_staff=True)
+    user.groups.add(Group.objects.get(name="support"))
+    _token, key = ApiToken.issue(user=user, name="bench")
+
+    customer = Customer.objects.create(
+        email="bench@example.nl", name="Bench", type="consumer", language="nl", country="NL"
+    )
+    order = Order.objects.create(
+        number="WS-BENCH-1",
+        customer=customer,
+        placed_at=dt.datetime(2026, 9, 28, 10, 15, tzinfo=AMSTERDAM),
+        invoiced_on=dt.date(2026, 9, 28),
+        shipping_method="express",
+        shipping_price=Decimal("12.95"),
+        standard_shipping_price=Decimal("6.95"),
+    )
+    vendors = [Vendor.objects.create(name=f"Vendor {n}", doa_days=14) for n in range(3)]
+    order_lines = []
+    for n in range(1, lines + 1):
+        product = Product.objects.create(
+            sku=f"BENCH-{n:03d}",
+            name=f"Product {n}",
+            vendor=vendors[n % len(vendors)],
+            price=Decimal("100.00"),
+            has_login=n % 2 == 0,
+            sealed_software=n % 5 == 0,
+        )
+        quantity = 1 + n % 3
+        order_lines.append(
+            OrderLine.objects.create(
+                order=order,
+                line_id=str(n),
+                product=product,
+                name=product.name,
+                quantity=quantity,
+                unit_price=Decimal("100.00") + n,
+                vat_rate=Decimal("21"),
+                serials=[f"SN{n:03d}-{u}" for u in range(quantity)],
+                delivered_quantity=quantity,
+            )
+        )
+    # Three parcels, two days apart: the lines shared out over them.
+    shipments = [
+        Shipment.objects.create(
+            order=order,
+            shipped_at=dt.datetime(2026, 9, 29, 9, 0, tzinfo=AMSTERDAM) + dt.timedelta(days=2 * s),
+            delivered_at=dt.datetime(2026, 9, 30, 14, 0, tzinfo=AMSTERDAM)
+            + dt.timedelta(days=2 * s),
+            carrier="PostNL",
+            tracking=f"3SBENCH{s}",
+        )
+        for s in range(3)
+    ]
+    for n, line in enumerate(order_lines):
+        ShipmentLine.objects.create(
+            shipment=shipments[n % len(shipments)], line=line, quantity=line.quantity
+        )
+    goods = sum(line.quantity * line.unit_price for line in order_lines)
+    Discount.objects.create(order=order, code="5PCT-OVER-1000", amount=Decimal("25.00"))
+    Payment.objects.create(order=order, method="giftcard", amount=Decimal("50.00"))
+    Payment.objects.create(
+        order=order, method="ideal", amount=goods + Decimal("12.95") - Decimal("75.00")
+    )
+    return key, order.number
+
+
+def _measure(endpoints: dict[str, Callable[[], object]], count: int) -> dict[str, list[float]]:
+    """Milliseconds of `count` requests to each endpoint, taken in turns (bare view, then
+    each endpoint, and again), so that whatever else the machine does weighs on all alike."""
+    for send in endpoints.values():
+        for _ in range(max(20, count // 10)):  # warm-up: imports, caches, connection
+            send()
+    times: dict[str, list[float]] = {name: [] for name in endpoints}
+    for _ in range(count):
+        for name, send in endpoints.items():
+            started = time.perf_counter()
+            send()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _queries(send: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        send()
+    return len(queries.captured_queries)
+
+
+def _profile(name: str, send: Callable[[], object]) -> None:
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("pyinstrument is not installed", file=sys.stderr)
+        return
+    profiler = Profiler(interval=0.0001)
+    with profiler:
+        for _ in range(200):
+            send()
+    print(f"--- {name}")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def main() -> None:
+    key, number = _setup(ARGS.lines)
+    client = Client(headers={"authorization": f"Bearer {key}"})
+    quote_body = json.dumps(
+        {
+            "order": number,
+            "lines": [{"line": "1", "quantity": 1}, {"line": "2", "quantity": 2}],
+            "reason": "withdrawal",
+            "on": ON,
+        }
+    )
+
+    def expect(response, status: int = 200):
+        if response.status_code != status:
+            raise SystemExit(f"{response.status_code}: {response.content[:300]!r}")
+        return response
+
+    endpoints = {
+        "bare view": lambda: expect(client.get("/bench/bare")),
+        "returnability": lambda: expect(
+            client.get(f"/api/v1/orders/{number}/returnability?on={ON}")
+        ),
+        "refund quote": lambda: expect(
+            client.post("/api/v1/refund-quotes", quote_body, content_type="application/json")
+        ),
+    }
+    print(
+        f"{ARGS.requests} requests each; order of {ARGS.lines} lines, 3 shipments, 2 payments;"
+        f" cache: {'Redis' if ARGS.redis_url else 'local memory'}"
+    )
+    print(f"{'':16}{'p50 ms':>9}{'p90 ms':>9}{'× bare':>9}{'queries':>9}")
+    times = _measure(endpoints, ARGS.requests)
+    floor = statistics.median(times["bare view"])
+    for name, send in endpoints.items():
+        p50 = statistics.median(times[name])
+        p90 = statistics.quantiles(times[name], n=10)[-1]
+        print(f"{name:16}{p50:9.2f}{p90:9.2f}{p50 / floor:9.1f}{_queries(send):9d}")
+    if ARGS.profile:
+        for name, send in endpoints.items():
+            _profile(name, send)
+
+
+if __name__ == "__main__":
+    # Raise the rate limit: this run sends thousands of requests a minute with one token.
+    with override_settings(ROOT_URLCONF=__name__, API_TOKEN_RATE_LIMIT=10**9):
+        main()

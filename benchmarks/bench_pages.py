@@ -1,0 +1,481 @@
+"""Measure the back office's pages and the API as the data grows from small to a shop's size.
+
+Run `python benchmarks/bench_pages.py [--sizes 10000,1000000] [--requests 30]`. It
+(re)creates its own PostgreSQL database (`retour_bench_pages`, never the tests' or the
+shop's), migrates it and loads the demo (its staff logins). Then for each size, smallest
+first, it fills the database with `manage.py bench_data --replace` (that many tickets on
+0.3 × as many orders, with everything that comes with them) and times, with Django's test
+client in this process (the whole middleware stack, no network), logged in as the demo's
+support member (the admin where support may not see the page):
+
+- a bare view behind the same middleware (this script's URLconf adds it): the floor;
+- the ticket list, with each filter (state, reason, policy, creation date, overdue: any
+  and each stage) and searching for an RMA number, an order number, an e-mail address, a
+  serial, a tracking number, a customer's surname and a product's name; a ticket's page;
+- the order list, searching by number, e-mail and name; an order's page;
+- the customer list and its search; the vendor case list and each of its filters; the
+  e-mail outbox; the store-credit ledger;
+- the API: `GET /api/v1/orders/{n}/returnability`, `POST /api/v1/refund-quotes`.
+
+Each is timed `--requests` times after 3 warm-up requests (fewer when a page is so slow
+that they would take longer than `--budget` seconds: the table says how many), and
+printed as p50 and p90 in milliseconds, the SQL queries of one request and the ratio of
+its p50 to the bare view's. Then, per page, its p50 at the largest size over its p50 at
+the smallest: the goal of issue 19 is at most 1.5× and a p50 under 60 ms at every size.
+
+The cache is the shop's: Redis at --redis-url (the API's rate limit counts in it, raised
+for this run); tasks go nowhere (no broker): e-mails queued by the demo stay in the outbox.
+`--keep` leaves the database for a look afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote_plus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory and slows every request
+BENCH_URL = "postgres://postgres@127.0.0.1:5432/retour_bench_pages"
+GOAL_P50_MS = 60
+GOAL_GROWTH = 1.5
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="10000,1000000", help="tickets per step, comma-separated"
+    )
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests first")
+    parser.add_argument(
+        "--budget", type=float, default=20.0, help="seconds a page may take (fewer requests)"
+    )
+    parser.add_argument("--database-url", default=BENCH_URL)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the cache; '' for the embedded local-memory cache",
+    )
+    parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--only", default="", help="measure only pages whose name contains this")
+    args = parser.parse_args()
+    args.sizes = sorted(int(size.replace("_", "")) for size in args.sizes.split(","))
+    return args
+
+
+ARGS = _arguments()
+os.environ["DATABASE_URL"] = ARGS.database_url
+# No broker: what the demo and bench queue stays in the outbox, and no worker of anyone
+# else's picks it up. The cache is set to Redis below, for the measured requests.
+os.environ.pop("REDIS_URL", None)
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+
+
+def _admin_connection(url: str):
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if name in ("retour", "test_retour", "postgres", "test"):
+        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
+    connection = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    )
+    return connection, name
+
+
+def _recreate_database(url: str, *, drop_only: bool = False) -> None:
+    from psycopg import sql
+
+    admin, name = _admin_connection(url)
+    with admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        if not drop_only:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+_recreate_database(ARGS.database_url)
+
+import django  # noqa: E402
+
+django.setup()
+
+import datetime as dt  # noqa: E402
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.db.models import F  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import path  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+import config.urls  # noqa: E402
+from accounts.models import ApiToken, User  # noqa: E402
+from backoffice.admin_filters import ANY  # noqa: E402
+from demo.data import ADMIN, STAFF, seed_demo  # noqa: E402
+from orders.models import Customer, Order, Shipment, Vendor  # noqa: E402
+from policies.models import ReturnPolicy  # noqa: E402
+from rma.models import Ticket  # noqa: E402
+from rma.selectors import SEVERITY  # noqa: E402
+from vendors.models import VendorCase  # noqa: E402
+
+
+def bare(request):
+    """The floor: what Django and the project's middleware cost for any request."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# This module is the URLconf of the run: the project's URLs plus the bare view, so both are
+# served by the same handler and middleware.
+urlpatterns = [path("bench/bare", bare), *config.urls.urlpatterns]
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: str
+    body: dict | None = None  # a JSON POST
+    api: bool = False
+
+
+@dataclass
+class Figure:
+    p50: float
+    p90: float
+    queries: int
+    requests: int
+    who: str
+    error: str = ""
+
+
+@dataclass
+class Samples:
+    """Real values from the bench data to search for and open, near the middle of it."""
+
+    ticket: Ticket
+    serial: str
+    surname: str
+    product: str
+    order: Order
+    customer: Customer
+    on: dt.date
+    quote: dict = field(default_factory=dict)
+
+
+def _samples() -> Samples:
+    middle = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() // 2
+    bench = Ticket.objects.filter(order__number__startswith="WS-B", pk__gte=middle)
+    cased = VendorCase.objects.filter(ticket_line__ticket__pk__gte=middle).order_by("pk").first()
+    ticket = (
+        Ticket.objects.get(pk=cased.ticket_line.ticket_id)
+        if cased and cased.ticket_line.ticket.tracking_number
+        else bench.exclude(tracking_number="").order_by("pk").first()
+    )
+    line = ticket.lines.select_related("order_line__product").order_by("pk").first()
+    customer = ticket.order.customer
+    order = (
+        Order.objects.filter(
+            number__startswith="WS-B",
+            customer__type="consumer",
+            shipments__delivered_at__isnull=False,
+            lines__delivered_quantity__gt=F("lines__held_quantity"),  # one left to quote
+            pk__gte=ticket.order_id,
+        )
+        .order_by("pk")
+        .first()
+    )
+    delivered = Shipment.objects.filter(order=order).values_list("delivered_at", flat=True)[0]
+    return Samples(
+        ticket=ticket,
+        serial=(line.serials or line.order_line.serials or [""])[0],
+        surname=customer.name.split(" ", 1)[1],
+        product=line.order_line.product.name,
+        order=order,
+        customer=customer,
+        on=timezone.localdate(delivered) + dt.timedelta(days=3),
+    )
+
+
+def _pages(samples: Samples) -> list[Page]:
+    ticket, order, customer = samples.ticket, samples.order, samples.customer
+    tickets = "/admin/rma/ticket/"
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    year = today.replace(month=1, day=1)
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+
+    def created(since: dt.date, until: dt.date) -> str:
+        """The links of the admin's date filter (DateFieldListFilter): local midnights."""
+        first, last = (
+            str(timezone.make_aware(dt.datetime.combine(day, dt.time()))) for day in (since, until)
+        )
+        return f"created_at__gte={_q(first)}&created_at__lt={_q(last)}"
+
+    policy = ReturnPolicy.default().pk
+    vendor = Vendor.objects.get(name="Hikvision").pk
+    pages = [
+        Page("bare view", "/bench/bare"),
+        Page("tickets", tickets),
+        Page("tickets state=authorized", f"{tickets}?state__exact=authorized"),
+        Page("tickets state=resolved", f"{tickets}?state__exact=resolved"),
+        Page("tickets reason=withdrawal", f"{tickets}?reason__exact=withdrawal"),
+        Page("tickets policy=default", f"{tickets}?policy__id__exact={policy}"),
+        Page(
+            "tickets created past 7 days",
+            f"{tickets}?{created(today - dt.timedelta(days=7), today + dt.timedelta(days=1))}",
+        ),
+        Page("tickets created this month", f"{tickets}?{created(month, next_month)}"),
+        Page(
+            "tickets created this year",
+            f"{tickets}?{created(year, year.replace(year=year.year + 1))}",
+        ),
+        Page(f"tickets overdue={ANY}", f"{tickets}?overdue={ANY}"),
+        *(Page(f"tickets overdue={stage}", f"{tickets}?overdue={stage}") for stage in SEVERITY),
+        Page("tickets search RMA number", f"{tickets}?q={_q(ticket.number)}"),
+        Page("tickets search order number", f"{tickets}?q={_q(ticket.order.number)}"),
+        Page("tickets search e-mail", f"{tickets}?q={_q(customer.email)}"),
+        Page("tickets search serial", f"{tickets}?q={_q(samples.serial)}"),
+        Page("tickets search tracking", f"{tickets}?q={_q(ticket.tracking_number)}"),
+        Page("tickets search surname", f"{tickets}?q={_q(samples.surname)}"),
+        Page("tickets search product name", f"{tickets}?q={_q(samples.product)}"),
+        Page("ticket page", f"{tickets}{ticket.pk}/change/"),
+        Page("orders", "/admin/orders/order/"),
+        Page("orders search number", f"/admin/orders/order/?q={_q(order.number)}"),
+        Page("orders search e-mail", f"/admin/orders/order/?q={_q(customer.email)}"),
+        Page("orders search name", f"/admin/orders/order/?q={_q(customer.name)}"),
+        Page("order page", f"/admin/orders/order/{order.pk}/change/"),
+        Page("customers", "/admin/orders/customer/"),
+        Page("customers search surname", f"/admin/orders/customer/?q={_q(samples.surname)}"),
+        Page("customers search e-mail", f"/admin/orders/customer/?q={_q(customer.email)}"),
+        Page("vendor cases", "/admin/vendors/vendorcase/"),
+        Page("vendor cases overdue=yes", "/admin/vendors/vendorcase/?overdue=yes"),
+        Page("vendor cases state=at_vendor", "/admin/vendors/vendorcase/?state__exact=at_vendor"),
+        Page(
+            "vendor cases route=vendor_direct",
+            "/admin/vendors/vendorcase/?route__exact=vendor_direct",
+        ),
+        Page(
+            "vendor cases vendor=Hikvision",
+            f"/admin/vendors/vendorcase/?vendor__id__exact={vendor}",
+        ),
+        Page("e-mails", "/admin/notifications/email/"),
+        Page("store credit", "/admin/refunds/storecreditentry/"),
+        Page(
+            "API returnability",
+            f"/api/v1/orders/{_q(order.number)}/returnability?on={samples.on.isoformat()}",
+            api=True,
+        ),
+        Page("API refund quote", "/api/v1/refund-quotes", body=samples.quote, api=True),
+    ]
+    return [page for page in pages if ARGS.only in page.name or page.name == "bare view"]
+
+
+def _q(text: str) -> str:
+    return quote_plus(text)
+
+
+class Clients:
+    """Who asks: support first, the admin where support may not see a page; the API with
+    a support member's token."""
+
+    def __init__(self) -> None:
+        support = User.objects.get(email=STAFF[0][0])
+        self.support = Client()
+        self.support.force_login(support)
+        self.admin = Client()
+        self.admin.force_login(User.objects.get(email=ADMIN))
+        _token, key = ApiToken.issue(user=support, name="bench_pages")
+        self.api = Client(headers={"authorization": f"Bearer {key}"})
+
+    def sender(self, page: Page) -> tuple[str, Callable[[], object]]:
+        if page.api:
+            client, who = self.api, "support token"
+        else:
+            client, who = self.support, "support"
+            if self._refused(client.get(page.url)):
+                client, who = self.admin, "admin"
+
+        def send(client=client):
+            if page.body is not None:
+                response = client.post(
+                    page.url, json.dumps(page.body), content_type="application/json"
+                )
+            else:
+                response = client.get(page.url)
+            if response.status_code != 200:
+                raise PageFailed(
+                    f"{page.name}: {page.url} answered {response.status_code} "
+                    f"{response.get('Location', '')} {response.content[:300]!r}"
+                )
+            return response
+
+        return who, send
+
+    @staticmethod
+    def _refused(response) -> bool:
+        return response.status_code == 403 or (
+            response.status_code == 302 and "/login/" in response.get("Location", "")
+        )
+
+
+def _quote_body(samples: Samples, api: Client) -> dict:
+    """A refund quote the API answers for the sample order (a withdrawal when it may be)."""
+    line = samples.order.lines.filter(delivered_quantity__gt=F("held_quantity")).first()
+    for reason in ("withdrawal", "order_error", "defective", "dead_on_arrival"):
+        body = {
+            "order": samples.order.number,
+            "lines": [{"line": line.line_id, "quantity": 1}],
+            "reason": reason,
+            "on": samples.on.isoformat(),
+        }
+        response = api.post(
+            "/api/v1/refund-quotes", json.dumps(body), content_type="application/json"
+        )
+        if response.status_code == 200:
+            return body
+    return body  # answered with an error: the page shows it
+
+
+def _measure(page: Page, clients: Clients) -> Figure:
+    """Warm up (fewer when slow), time as many requests as the budget allows (3 to
+    --requests) and count the queries of the last warm-up request."""
+    who, send = clients.sender(page)
+    started = time.perf_counter()
+    warmups = 0
+    while warmups < max(1, ARGS.warmup):
+        with CaptureQueriesContext(connection) as captured:
+            send()
+        # Now: the next request's start empties the log (django.db.reset_queries).
+        queries = len(captured.captured_queries)
+        warmups += 1
+        if time.perf_counter() - started > ARGS.budget / 4:
+            break
+    each = (time.perf_counter() - started) / warmups
+    count = max(3, min(ARGS.requests, int(ARGS.budget / max(each, 1e-6))))
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        send()
+        times.append((time.perf_counter() - started) * 1000)
+    return Figure(
+        p50=statistics.median(times),
+        p90=statistics.quantiles(times, n=10, method="inclusive")[-1],
+        queries=queries,
+        requests=count,
+        who=who,
+    )
+
+
+class PageFailed(Exception):
+    pass
+
+
+def _fill(size: int) -> float:
+    orders = max(1, round(size * 0.3))
+    print(f"\n== {size:,} tickets on {orders:,} orders", flush=True)
+    started = time.perf_counter()
+    call_command("bench_data", tickets=size, orders=orders, replace=True)
+    seconds = time.perf_counter() - started
+    connections.close_all()  # a fresh connection, as a web worker would have
+    return seconds
+
+
+def _print_size(size: int, figures: dict[str, Figure]) -> None:
+    floor = figures["bare view"].p50
+    print(f"\n{size:,} tickets{'':26}{'p50 ms':>9}{'p90 ms':>9}{'queries':>9}{'× bare':>9}  n   as")
+    for name, figure in figures.items():
+        if figure.error:
+            print(f"{name:42}  failed: {figure.error}")
+            continue
+        print(
+            f"{name:42}{figure.p50:9.1f}{figure.p90:9.1f}{figure.queries:9d}"
+            f"{figure.p50 / floor:9.1f}{figure.requests:4d}   {figure.who}"
+        )
+
+
+def _print_growth(results: dict[int, dict[str, Figure]]) -> None:
+    small, large = min(results), max(results)
+    print(
+        f"\nGrowth {small:,} → {large:,} tickets (goal: ≤ {GOAL_GROWTH}× and p50 < "
+        f"{GOAL_P50_MS} ms)"
+    )
+    print(f"{'page':42}{'p50 small':>10}{'p50 large':>10}{'growth':>8}  goal")
+    for name, figure in results[large].items():
+        before = results[small][name].p50
+        if figure.error or not before:
+            print(f"{name:42}  failed at a size")
+            continue
+        growth = figure.p50 / before
+        met = growth <= GOAL_GROWTH and figure.p50 < GOAL_P50_MS
+        print(
+            f"{name:42}{before:10.1f}{figure.p50:10.1f}{growth:7.1f}×  {'ok' if met else 'MISSED'}"
+        )
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    seed_demo(timezone.localdate())
+    results: dict[int, dict[str, Figure]] = {}
+    cache = (
+        {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": ARGS.redis_url,
+                "KEY_PREFIX": "retour-bench-pages",
+            }
+        }
+        if ARGS.redis_url
+        else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    )
+    fill_seconds = {}
+    for size in ARGS.sizes:
+        fill_seconds[size] = _fill(size)
+        print(f"   generated in {fill_seconds[size]:.0f} s", flush=True)
+        with override_settings(ROOT_URLCONF=__name__, API_TOKEN_RATE_LIMIT=10**9, CACHES=cache):
+            clients = Clients()
+            samples = _samples()
+            samples.quote = _quote_body(samples, clients.api)
+            figures = {}
+            for page in _pages(samples):
+                try:
+                    figures[page.name] = figure = _measure(page, clients)
+                except PageFailed as failure:  # an admin being changed right now: go on
+                    figures[page.name] = Figure(0, 0, 0, 0, "", error=str(failure)[:200])
+                    print(f"   {page.name:42} FAILED {failure}", flush=True)
+                    continue
+                print(f"   {page.name:42}{figure.p50:9.1f} ms  {figure.requests}×", flush=True)
+            results[size] = figures
+        _print_size(size, figures)
+    if len(results) > 1:
+        _print_growth(results)
+    print("\nGenerated: " + ", ".join(f"{size:,} in {s:.0f} s" for size, s in fill_seconds.items()))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        connections.close_all()
+        if ARGS.keep:
+            print(f"Kept the database: {ARGS.database_url}")
+        else:
+            _recreate_database(ARGS.database_url, drop_only=True)
