@@ -35,8 +35,9 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # A sliced queryset counts in a subquery: SELECT COUNT(*) FROM (… LIMIT n). Only
-        # the pk: a column computed per row (a subquery) would be computed n times.
-        rows = self.object_list.values("pk")  # type: ignore[attr-defined]
+        # the pk, in no order: a column computed per row (a subquery) would be computed n
+        # times, and any index that serves the filter may count, not only the sort's.
+        rows = self.object_list.order_by().values("pk")  # type: ignore[attr-defined]
         counted: int = rows[: COUNT_CAP + 1].count()
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
@@ -82,6 +83,7 @@ class LargeTableAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CappedChangeList

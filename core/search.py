@@ -27,12 +27,17 @@ FREE_TEXT_MIN = 3
 
 def matching_pks(sources: Iterable[QuerySet]) -> tuple[set[int], bool]:
     """The primary keys each source finds (the newest `SEARCH_LIMIT` of each), and whether
-    any source had more."""
+    any source had more.
+
+    A source that joins a multi-valued relation (a ticket's lines) says `.distinct()`
+    itself; the others must not: without DISTINCT the database can walk the pk index
+    newest first and stop at the limit.
+    """
     limit = SEARCH_LIMIT
     pks: set[int] = set()
     truncated = False
     for source in sources:
-        found = list(source.order_by("-pk").values_list("pk", flat=True).distinct()[: limit + 1])
+        found = list(source.order_by("-pk").values_list("pk", flat=True)[: limit + 1])
         truncated = truncated or len(found) > limit
         pks.update(found[:limit])
     return pks, truncated

@@ -17,7 +17,7 @@ def order_search(orders: QuerySet, term: str) -> tuple[set[int], bool]:
     term = term.strip()
     sources = [
         orders.filter(number__in=exact_values(term)),
-        orders.filter(serial_q("lines__serials", term)),
+        orders.filter(serial_q("lines__serials", term)).distinct(),
     ]
     if "@" in term:
         sources.append(orders.filter(customer__email__iexact=term))

@@ -21,7 +21,7 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
         tickets.filter(number__in=exact),
         tickets.filter(order__number__in=exact),
         tickets.filter(tracking_number__in=exact),
-        tickets.filter(serial_q("lines__serials", term)),
+        tickets.filter(serial_q("lines__serials", term)).distinct(),
     ]
     if "@" in term:
         sources.append(tickets.filter(order__customer__email__iexact=term))
@@ -29,5 +29,5 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
         sources.append(tickets.filter(order__customer__name__icontains=term))
         # Products are few (hundreds): find them first, then their ticket lines by index.
         products = Product.objects.filter(name__icontains=term).values("pk")
-        sources.append(tickets.filter(lines__order_line__product__in=products))
+        sources.append(tickets.filter(lines__order_line__product__in=products).distinct())
     return matching_pks(sources)

@@ -94,7 +94,7 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=["open", "at_vendor"]),
                 name="vendor_case_d5_awaiting_idx",
             ),
-            models.Index(fields=["state", "opened_at"], name="vendor_case_state_opened_idx"),
+            models.Index(fields=["state", "opened_at", "id"], name="vendor_case_state_opened_idx"),
             # The staff list: newest first, its filters, its exact searches.
             models.Index(fields=["opened_at", "id"], name="vendor_case_opened_idx"),
             models.Index(fields=["route", "opened_at", "id"], name="vendor_case_route_idx"),

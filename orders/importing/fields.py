@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -56,11 +57,15 @@ class _Refused(Exception):
 _BAD = object()  # a field that was refused; checks that need it are skipped
 
 
+_UNREADABLE = {NUL: NUL_IN_TEXT, SURROGATE: UNENCODABLE_TEXT}
+
+
 def _unreadable(text: str) -> str | None:
     """Why no column can store this text, if none can: a NUL character (PostgreSQL's text
     cannot hold one) or a lone surrogate, which JSON's "\\ud800" decodes to and which
     no encoding can write. The message of the refusal, or None for a storable text."""
-    return {NUL: NUL_IN_TEXT, SURROGATE: UNENCODABLE_TEXT}.get(unreadable(text) or "")
+    why = unreadable(text)
+    return None if why is None else _UNREADABLE[why]
 
 
 def _safe(text: str) -> str:
@@ -80,6 +85,7 @@ def _refuse(message: str, value: object = None, **kwargs: object) -> _Refused:
     return _Refused(_(message).format(value=_show(value), **kwargs))
 
 
+@functools.cache  # one converter per kind of text, not one per field read
 def _text(max_length: int, *, blank: bool = False) -> Callable[[object], str]:
     def convert(value: object) -> str:
         if not isinstance(value, str):

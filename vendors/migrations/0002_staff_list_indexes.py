@@ -14,6 +14,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='vendorcase',
+            name='vendor_case_state_opened_idx',
+        ),
+        migrations.AddIndex(
+            model_name='vendorcase',
+            index=models.Index(fields=['state', 'opened_at', 'id'], name='vendor_case_state_opened_idx'),
+        ),
         migrations.AddIndex(
             model_name='vendorcase',
             index=models.Index(fields=['opened_at', 'id'], name='vendor_case_opened_idx'),
