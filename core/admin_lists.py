@@ -14,12 +14,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from core.search import SEARCH_LIMIT
@@ -66,6 +71,19 @@ def choices_filter(
 
 
 class CappedChangeList(ChangeList):
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+        """Refuse a lookup whose value only fails once written as SQL (`?placed_at__year=0`
+        is a datetime before year 1) as the admin refuses other bad lookups, rather than
+        as a 500 while the page renders. The date hierarchy used to catch these."""
+        queryset = super().get_queryset(request, exclude_parameters)
+        try:
+            queryset.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # a filter that matches nothing (`.none()`): an empty list
+            pass
+        except ValueError as error:
+            raise IncorrectLookupParameters(error) from error
+        return queryset
+
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         # Read by templates/admin/pagination.html.
@@ -87,6 +105,17 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CappedChangeList
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Any) -> SafeString:
+        """The admin's row checkbox as its HTML, not through a form widget's template:
+        the same markup at a tenth of the cost, fifty times a page."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
 
 Search = Callable[[QuerySet, str], tuple[set[int], bool]]

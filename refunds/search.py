@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.search import exact_values, is_free_text, matching_pks
+from orders.search import customer_pks_named
 
 
 def store_credit_search(entries: QuerySet, term: str) -> tuple[set[int], bool]:
@@ -19,5 +20,5 @@ def store_credit_search(entries: QuerySet, term: str) -> tuple[set[int], bool]:
     if "@" in term:
         sources.append(entries.filter(customer__email__iexact=term))
     if is_free_text(term):
-        sources.append(entries.filter(customer__name__icontains=term))
+        sources.append(entries.filter(customer__in=customer_pks_named(term)))
     return matching_pks(sources)

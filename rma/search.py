@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from core.search import exact_values, is_free_text, matching_pks, serial_q
 from orders.models import Product
+from orders.search import customer_pks_named
 
 
 def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
@@ -26,7 +27,7 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
     if "@" in term:
         sources.append(tickets.filter(order__customer__email__iexact=term))
     if is_free_text(term):
-        sources.append(tickets.filter(order__customer__name__icontains=term))
+        sources.append(tickets.filter(order__customer__in=customer_pks_named(term)))
         # Products are few (hundreds): find them first, then their ticket lines by index.
         products = Product.objects.filter(name__icontains=term).values("pk")
         sources.append(tickets.filter(lines__order_line__product__in=products).distinct())
