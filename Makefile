@@ -56,11 +56,12 @@ bench: install
 	$(PY) benchmarks/bench_api.py
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_worker_memory.py
+	$(PY) benchmarks/bench_withdrawal.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l nl --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -l nl --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'

@@ -3,13 +3,15 @@ vendor cases and history, and buttons for exactly the transitions the current us
 make now. It composes the apps below it (rma, vendors), so it lives above them."""
 
 from collections import Counter
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.admin_filters import OverdueFilter
@@ -17,9 +19,9 @@ from backoffice.timeline import ticket_timeline
 from core.admin_lists import LargeTableAdmin, search_results
 from orders.admin import ReadOnlyInline
 from orders.models import Order
-from policies.reasons import goes_to_vendor
+from policies.reasons import Reason, goes_to_vendor
 from rma import services
-from rma.models import Ticket, TicketLine
+from rma.models import NoticeChannel, Ticket, TicketLine
 from rma.search import ticket_search
 from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
 from vendors.models import VendorCase
@@ -57,6 +59,18 @@ class TicketCreateForm(forms.Form):
             "Withdrawals that came by post or e-mail: the day the customer sent the notice "
             "(postmark or e-mail date). Empty: today."
         ),
+    )
+    notice_channel = forms.ChoiceField(
+        label=_("Notice received by"),
+        required=False,
+        choices=[("", "—")]
+        + [(c.value, c.label) for c in (NoticeChannel.POST, NoticeChannel.EMAIL)],
+        help_text=_("Withdrawals: how the customer's notice reached us. Empty: by post."),
+    )
+    notice_scan = forms.FileField(
+        label=_("Scan of the notice"),
+        required=False,
+        help_text=_("Withdrawals: the letter, the model form or the e-mail (PDF, JPEG or PNG)."),
     )
     vendor_ticket_number = forms.CharField(label=_("Vendor support ticket"), required=False)
     factory_reset_confirmed = forms.BooleanField(label=_("Factory reset confirmed"), required=False)
@@ -168,6 +182,8 @@ class TicketAdmin(LargeTableAdmin):
         "state_changed_at",
         "created_by",
         "notice_on",
+        "notice_channel",
+        "notice_scan_link",
         "refund_due_on",
         "customer_note",
         "factory_reset_confirmed",
@@ -190,12 +206,37 @@ class TicketAdmin(LargeTableAdmin):
     def get_search_results(self, request, queryset, search_term):
         return search_results(request, queryset, search_term, ticket_search)
 
+    @admin.display(description=_("scan of the notice"))
+    def notice_scan_link(self, ticket: Ticket) -> str:
+        if not ticket.notice_scan:
+            return "—"
+        url = reverse("admin:rma_ticket_notice_scan", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the scan"))
+
+    def notice_scan_view(self, request, pk: int):
+        """The scan of a withdrawal's notice, for staff who may see tickets only."""
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if not self.has_view_permission(request, ticket) or not ticket.notice_scan:
+            raise Http404
+        content_type = {".pdf": "application/pdf", ".png": "image/png"}.get(
+            Path(ticket.notice_scan.name).suffix, "image/jpeg"
+        )
+        response = FileResponse(ticket.notice_scan.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "no-store, private"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
     def get_urls(self):
         return [
             path(
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="rma_ticket_transition",
+            ),
+            path(
+                "<int:pk>/notice-scan/",
+                self.admin_site.admin_view(self.notice_scan_view),
+                name="rma_ticket_notice_scan",
             ),
             *super().get_urls(),
         ]
@@ -204,20 +245,11 @@ class TicketAdmin(LargeTableAdmin):
         """Open a ticket through the service, which checks and holds the quantities."""
         if not self.has_add_permission(request):
             raise Http404
-        form = TicketCreateForm(request.POST or None)
+        form = TicketCreateForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                ticket = services.ticket_create(
-                    order=data["order"],
-                    reason=data["reason"],
-                    lines=data["line_requests"],
-                    by=request.user,
-                    note=data["note"],
-                    vendor_ticket_number=data["vendor_ticket_number"],
-                    factory_reset_confirmed=data["factory_reset_confirmed"],
-                    notice_on=data["notice_on"],
-                )
+                ticket = self._open(request, data)
             except services.TicketError as error:
                 form.add_error(None, str(error))
             else:
@@ -231,6 +263,33 @@ class TicketAdmin(LargeTableAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/retour/service_form.html", context)
+
+    @staticmethod
+    def _open(request, data) -> Ticket:
+        """A withdrawal that came by post or e-mail is registered as the site's function
+        registers one (W3): the same ticket, authorized at once, and the same e-mails."""
+        if data["reason"] == Reason.WITHDRAWAL:
+            return services.withdrawal_register(
+                order=data["order"],
+                lines=data["line_requests"],
+                by=request.user,
+                channel=data["notice_channel"] or NoticeChannel.POST,
+                notice_on=data["notice_on"],
+                scan=data["notice_scan"],
+                note=data["note"],
+            )
+        if data["notice_scan"] or data["notice_channel"]:
+            raise services.TicketError(_("Only a withdrawal has a notice and its scan."))
+        return services.ticket_create(
+            order=data["order"],
+            reason=data["reason"],
+            lines=data["line_requests"],
+            by=request.user,
+            note=data["note"],
+            vendor_ticket_number=data["vendor_ticket_number"],
+            factory_reset_confirmed=data["factory_reset_confirmed"],
+            notice_on=data["notice_on"],
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         ticket = self.get_object(request, object_id)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "backoffice",
     "deadlines",
     "demo",
+    "portal",  # the public site: the withdrawal function (art. 11a), the status pages
     "config.apps.RetourConfig",  # the project's own deploy checks
 ]
 
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.context_processors.shop",
             ],
         },
     },
@@ -140,6 +142,23 @@ SHOP_NAME = env_str("SHOP_NAME", "WebStore4")
 SHOP_RETURN_ADDRESS = env_str(
     "SHOP_RETURN_ADDRESS", "WebStore4 Returns\nRetourweg 4\n1234 AB Amsterdam\nNetherlands"
 )
+
+# The shop as the public site and its e-mails name it: who the consumer contracts with.
+SHOP_LEGAL_ADDRESS = env_str(
+    "SHOP_LEGAL_ADDRESS", "WebStore4 B.V.\nWinkelstraat 4\n1234 AB Amsterdam\nNetherlands"
+)
+SHOP_CONTACT_EMAIL = env_str("SHOP_CONTACT_EMAIL", "returns@webstore4.example")
+SHOP_PHONE = env_str("SHOP_PHONE", "+31 20 123 4567")
+SHOP_CHAMBER_OF_COMMERCE = env_str("SHOP_CHAMBER_OF_COMMERCE", "KvK 12345678")
+
+# The public site's withdrawal function (portal): a ticket's signed status link works
+# this many days; a guest lookup is locked out after this many wrong order/e-mail pairs
+# per address or order number (more per network, which many people may share), for
+# this many minutes after the last failure (portal.services).
+TICKET_LINK_MAX_AGE_DAYS = env_int("TICKET_LINK_MAX_AGE_DAYS", 365)
+WITHDRAWAL_LOOKUP_FAILURE_LIMIT = env_int("WITHDRAWAL_LOOKUP_FAILURE_LIMIT", 5)
+WITHDRAWAL_LOOKUP_FAILURE_LIMIT_PER_IP = env_int("WITHDRAWAL_LOOKUP_FAILURE_LIMIT_PER_IP", 30)
+WITHDRAWAL_LOOKUP_COOLOFF_MINUTES = env_int("WITHDRAWAL_LOOKUP_COOLOFF_MINUTES", 15)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

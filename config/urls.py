@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 from accounts.forms import EmailAdminAuthenticationForm
 from config.api import api
@@ -24,5 +23,8 @@ urlpatterns = [
     ),
     # The configured e-mail provider's bounce webhook (notifications), no other.
     path("anymail/<str:provider>/tracking/", tracking_webhook, name="email_tracking_webhook"),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # The language switch of the public site (Django's set_language, POST only).
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The public site: the withdrawal function (art. 11a) and the status pages.
+    path("", include("portal.urls")),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -37,6 +38,13 @@ def _revive(value: Any) -> Any:
     return value
 
 
+def _withdraw_url() -> str:
+    try:
+        return settings.SITE_URL + reverse("portal:withdraw")
+    except NoReverseMatch:  # a site without the public pages
+        return ""
+
+
 def email_context(email: Email) -> dict[str, Any]:
     """What the templates of `email` see: shop, its subject (current), then the row's context."""
     context: dict[str, Any] = {
@@ -45,6 +53,8 @@ def email_context(email: Email) -> dict[str, Any]:
         "shop_name": settings.SHOP_NAME,
         "return_address": settings.SHOP_RETURN_ADDRESS,
         "support_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        # Art. 11a: every customer e-mail links to the site's withdrawal function.
+        "withdraw_url": _withdraw_url(),
     }
     if email.subject is not None:
         context.update(subject_context(email.subject))

@@ -21,10 +21,11 @@ from policies.reasons import Reason, goes_to_vendor, shop_pays_return
 from policies.selectors import legal_calendar
 from rma.deadlines import authorization_valid_until, response_due_on
 from rma.labels import LabelRefused, ticket_label
+from rma.links import ticket_status_url
 from rma.models import Ticket
 from rma.routes import shop_forwards
 from rma.selectors import ticket_under_legal_guarantee
-from rma.states import Resolution
+from rma.states import LABELLED_STATES, Resolution
 from withdrawals.rules import goods_back_by
 
 # Every kind about a ticket; the tests render each one in every language.
@@ -43,14 +44,10 @@ CUSTOMER_KINDS = (
     "reminder_ship",
     "reminder_tracking",
 )
-# D1 and D4 alerts to staff (D5's, about a vendor case's ticket, is the vendors app's).
-STAFF_KINDS = ("staff_response_overdue", "staff_refund_due")
+# D1 and D4 alerts to staff (D5's, about a vendor case's ticket, is the vendors app's),
+# and the notice of a consumer's withdrawal through the site (art. 11a).
+STAFF_KINDS = ("staff_response_overdue", "staff_refund_due", "staff_withdrawal_received")
 TICKET_KINDS = CUSTOMER_KINDS + STAFF_KINDS
-
-
-def ticket_url(number: str) -> str:
-    """The customer's page of a ticket; the format is fixed before the portal exists."""
-    return f"{settings.SITE_URL}/portal/tickets/{number}/"
 
 
 def ticket_context(ticket: Ticket) -> dict[str, Any]:
@@ -73,7 +70,8 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "order_number": ticket.order.number,
         "customer": customer,
         "customer_name": customer.name,
-        "ticket_url": ticket_url(ticket.number),
+        # A signed, expiring link: the customer follows the ticket without an account.
+        "ticket_url": ticket_status_url(ticket),
         "admin_url": f"{settings.SITE_URL}/admin/rma/ticket/{ticket.pk}/change/",
         "reason": ticket.get_reason_display(),
         "is_withdrawal": ticket.reason == Reason.WITHDRAWAL,
@@ -92,6 +90,8 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "resolution": Resolution(ticket.resolution).label if ticket.resolution else "",
         "tracking_number": ticket.tracking_number,
         "goods_to_return": ticket.goods_to_return,  # W1: False when withdrawn undelivered
+        # R7: the label exists once the ticket is authorized (a withdrawal: at submission).
+        "has_label": ticket.goods_to_return and ticket.state in LABELLED_STATES,
         "requested_on": requested_on,
         "response_due_on": response_due_on(requested_on, terms),  # D1
         "ship_by": authorization_valid_until(changed_on, terms),  # D2
@@ -129,10 +129,25 @@ def label_attachment(ticket: Ticket) -> list[kinds.Attachment]:
         return [(f"{ticket.number}.pdf", pdf.read(), "application/pdf")]
 
 
+def receipt_attachments(ticket: Ticket) -> list[kinds.Attachment]:
+    """W4, R7: a withdrawal authorized at submission gets its label with the receipt.
+
+    The receipt itself must go out whatever happened since (W4): a label that can no
+    longer be made (the ticket was cancelled) is left out, never the e-mail."""
+    if not ticket.goods_to_return or ticket.state not in LABELLED_STATES:
+        return []
+    try:
+        return label_attachment(ticket)
+    except kinds.Superseded:
+        return []
+
+
+# What each kind attaches, rendered when it is sent.
+_ATTACHMENTS = {"ticket_authorized": label_attachment, "withdrawal_receipt": receipt_attachments}
+
+
 def register() -> None:
     """Tell the outbox about the ticket's e-mails (called once, from `RmaConfig.ready`)."""
     kinds.register_subject(Ticket, ticket_context)
     for name in TICKET_KINDS:
-        kinds.register_kind(
-            name, attachments=label_attachment if name == "ticket_authorized" else None
-        )
+        kinds.register_kind(name, attachments=_ATTACHMENTS.get(name))

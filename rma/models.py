@@ -37,6 +37,14 @@ def _is_own_ticket_or_may_cancel(ticket: Ticket, user: User | AnonymousUser) -> 
     )
 
 
+class NoticeChannel(models.TextChoices):
+    """W3: the ways a withdrawal's notice reaches the shop."""
+
+    ONLINE = "online", _("the withdrawal function on the site")
+    POST = "post", _("post (a letter or the model form)")
+    EMAIL = "email", _("e-mail")
+
+
 class Ticket(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("RMA number"), max_length=20, unique=True, editable=False)
     order = models.ForeignKey(
@@ -62,6 +70,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     # W7: a withdrawal's refund is due by this day (notice + 14, moved past weekends and
     # holidays by W2); D4 chases it.
     refund_due_on = models.DateField(_("refund due by"), null=True, blank=True)
+    # W3: how a withdrawal's notice reached the shop, and for a letter or an e-mail the
+    # scan staff keep of it (the evidence of its date).
+    notice_channel = models.CharField(
+        _("notice received by"), max_length=10, choices=NoticeChannel, blank=True
+    )
+    notice_scan = models.FileField(_("scan of the notice"), upload_to="notices/%Y/", blank=True)
     customer_note = models.TextField(_("customer's description"), blank=True)
     # R8: devices with a login must be factory reset; the customer confirms it on submit.
     factory_reset_confirmed = models.BooleanField(_("factory reset confirmed"), default=False)

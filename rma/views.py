@@ -73,3 +73,7 @@ def withdrawal_form_download(request, number: str):
     pdf = model_withdrawal_form(order=ticket.order, customer=ticket.order.customer)
     response = HttpResponse(pdf, content_type="application/pdf")
     return _inline_pdf(response, ticket.order.number + "-withdrawal.pdf")
+
+
+# The public site serves the same documents to their owner and through a signed link.
+inline_pdf = _inline_pdf

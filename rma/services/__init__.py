@@ -1,5 +1,6 @@
 """What people do with tickets: open one, move it through its lifecycle
-(`lifecycle.py`), and change the details that drive its deadlines (`details.py`)."""
+(`lifecycle.py`), change the details that drive its deadlines (`details.py`), and
+register a consumer's withdrawal, authorized at once (`withdrawals.py`)."""
 
 from rma.errors import TicketError
 from rma.services.details import (
@@ -23,8 +24,24 @@ from rma.services.lifecycle import (
     ticket_resolve,
     ticket_transitions_for,
 )
+from rma.services.withdrawals import (
+    NOTHING_CHOSEN,
+    SCAN_NOT_READABLE,
+    WithdrawalLine,
+    WithdrawalPreview,
+    notice_scan_extension,
+    withdrawal_preview,
+    withdrawal_register,
+)
 
 __all__ = [
+    "NOTHING_CHOSEN",
+    "SCAN_NOT_READABLE",
+    "WithdrawalLine",
+    "WithdrawalPreview",
+    "notice_scan_extension",
+    "withdrawal_preview",
+    "withdrawal_register",
     "DETAIL_FIELDS",
     "DETAIL_TOO_LONG",
     "NOT_ALLOWED_TO_EDIT",

@@ -104,18 +104,21 @@ def ticket_create(
     order: Order,
     reason: str,
     lines: Sequence[LineRequest],
-    by: User,
+    by: User | None,
     policy: ReturnPolicy | None = None,
     note: str = "",
     factory_reset_confirmed: bool = False,
     vendor_ticket_number: str = "",
     notice_on: date | None = None,
+    event_data: dict[str, object] | None = None,
 ) -> Ticket:
     """Open a return request for lines of an order and hold their quantities.
 
     W3: a withdrawal's date of notice is what counts. Submitted online it is today; staff
     registering a notice that came by post or e-mail give the day it was sent
-    (`notice_on`), and eligibility and every deadline run from that day.
+    (`notice_on`), and eligibility and every deadline run from that day. `by=None` is a
+    consumer without an account, through the public withdrawal function; `event_data`
+    is recorded on the opening event (how the notice came, the name it was signed with).
     """
     if not lines:
         raise TicketError(_(NO_LINES))
@@ -174,14 +177,14 @@ def ticket_create(
         from_state="",
         to_state=State.REQUESTED,
         note=note,
-        data={"notice_on": notice_on} if notice_on else {},
+        data={**({"notice_on": notice_on} if notice_on else {}), **(event_data or {})},
     )
     _announce_after_commit(event)
     return ticket
 
 
 def _notice_day(
-    order: Order, reason: str, notice_on: date | None, *, by: User, today: date
+    order: Order, reason: str, notice_on: date | None, *, by: User | None, today: date
 ) -> date | None:
     """W3: the withdrawal's date of notice; only staff register one sent on an earlier day."""
     if reason != Reason.WITHDRAWAL:
@@ -190,7 +193,7 @@ def _notice_day(
         return None
     if notice_on is None or notice_on == today:
         return today
-    if not by.has_perm("rma.add_ticket"):
+    if by is None or not by.has_perm("rma.add_ticket"):
         raise TicketError(_(NOTICE_DAY_BY_STAFF))
     if notice_on > today:
         raise TicketError(_(NOTICE_IN_FUTURE).format(today=today.isoformat()))
@@ -275,11 +278,14 @@ def _transition(
     by: User | None,
     note: str = "",
     internal: bool = False,
+    announce: bool = True,
     **changes: str,
 ) -> Ticket:
     """Apply transition `name` to a freshly locked copy of the ticket.
 
-    `by=None` is the system (the deadline chaser); people always pass themselves.
+    `by=None` is the system (the deadline chaser, the withdrawal function); people always
+    pass themselves. `announce=False` sends no e-mail of its own for the change (a
+    withdrawal authorized at submission: its receipt carries the label).
     """
     with transaction.atomic():
         locked = (
@@ -310,7 +316,8 @@ def _transition(
             internal=internal,
             data=changes,
         )
-        _announce_after_commit(event)
+        if announce:
+            _announce_after_commit(event)
     return locked
 
 
@@ -352,8 +359,10 @@ def _announce_after_commit(event: TicketEvent) -> None:
     ticket_email_queue(ticket=ticket, kind=kind, stage=str(event.pk), context=context)
 
 
-def ticket_authorize(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
-    return _transition(ticket, name="authorize", by=by, note=note)
+def ticket_authorize(
+    *, ticket: Ticket, by: User | None, note: str = "", announce: bool = True
+) -> Ticket:
+    return _transition(ticket, name="authorize", by=by, note=note, announce=announce)
 
 
 def ticket_reject(*, ticket: Ticket, by: User, reason: str) -> Ticket:

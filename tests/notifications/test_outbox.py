@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -18,7 +19,8 @@ from notifications.services import (
     staff_alert_queue,
 )
 from rma import services as rma_services
-from rma.emails import TICKET_KINDS, ticket_email_queue
+from rma.emails import STAFF_KINDS, TICKET_KINDS, ticket_email_queue
+from rma.links import ticket_number_from_token
 from rma.states import Resolution
 from tests.factories import UserFactory
 from tests.notifications.conftest import submit
@@ -158,11 +160,19 @@ def test_every_kind_renders_in_english_and_dutch_with_number_and_link(kind, anna
             },
         )
         subject, text, html = email_render(email)
-        link = f"http://127.0.0.1:8000/portal/tickets/{ticket.number}/"
+        # The customer's link is signed and names this ticket (rma.links).
+        found = re.search(r"http://127\.0\.0\.1:8000/status/([^/\s]+)/", text)
+        assert found and ticket_number_from_token(found[1]) == ticket.number
+        link = found[0]
         assert ticket.number in subject
         assert ticket.number in text and link in text
         assert ticket.number in html and f'href="{link}"' in html
         assert "{%" not in text + html and "{{" not in text + html
+        # Art. 11a: every e-mail to a customer leads to the withdrawal function.
+        entry = {"en": "Withdraw from contract here", "nl": "Hier herroepen"}[customer.language]
+        is_staff = kind in (*STAFF_KINDS, VENDOR_CASE_OVERDUE)
+        assert (f"{entry}: http://127.0.0.1:8000/withdraw/" in text) is not is_staff
+        assert ('href="http://127.0.0.1:8000/withdraw/"' in html) is not is_staff
         rendered[customer.language] = (subject, text, html)
 
     assert rendered["en"][0] != rendered["nl"][0]
