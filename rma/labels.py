@@ -18,16 +18,23 @@ rendering.
 
 Rendering is what a worker does all day, so a process renders every label with one
 `Typesetter`: one WeasyPrint `FontConfiguration` (a new one per document leaked about
-290 kB each and found the fonts again every time) and the stylesheets parsed once. The
-barcode is one SVG path, not a rectangle per bar. See `render_pdf`.
+290 kB each and found the fonts again every time), the stylesheets parsed once, and the
+parts of the A6 label that many labels share (head, return address, vendor hints,
+checklist) laid out once and put into each later label that has the same part. What a
+label prints is still a function of its stylesheet and HTML alone: a kept part is keyed
+by its own HTML, language and stylesheet, and prints exactly what a whole layout prints
+(tests/rma/test_label_static_parts.py), so the digest covers every change. The barcode
+is a stroked line per bar, not a rectangle per bar. See `render_pdf`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import barcode
@@ -41,6 +48,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
+from weasyprint.formatting_structure.boxes import BlockBox, Box
 from weasyprint.text.fonts import FontConfiguration
 
 from orders.enums import Route
@@ -255,16 +264,57 @@ def label_digest(html: str, *, layout: str) -> str:
     return hashlib.sha256(f"{label_stylesheet(layout)}\n{html}".encode()).hexdigest()
 
 
+# A part of the A6 label that is the same on many labels (the head, the return address, the
+# packing checklist): `<!--static:NAME-->…<!--/static:NAME-->` around an element that has
+# `data-static="NAME"` (templates/pdf/). See `Typesetter`.
+STATIC_PART = re.compile(
+    r"<!--static:(?P<name>[\w-]+)-->(?P<html>.*?)<!--/static:(?P=name)-->", re.S
+)
+HTML_LANG = re.compile(r'<html lang="([^"]*)"')
+# Laid-out parts a process keeps (a few per language, reason and checklist variant); the
+# oldest is dropped beyond this, so a worker's memory stays bounded.
+STATIC_PARTS_KEPT = 256
+
+
+@dataclass
+class StaticPart:
+    """A laid-out static part of the A6 label, to put into other labels' pages."""
+
+    box: Box  # its block box, moved (`translate`) to wherever it is put
+    margins: tuple[float, float, float, float]  # used margins: top, right, bottom, left (px)
+    height: float  # the height its stand-in takes (px): its border box, or all it covers
+
+    def stand_in(self, name: str) -> str:
+        """An empty block that takes the part's place in the flow, exactly: its used margins
+        and height (`repr`: the same floats back, so nothing after it moves a hair)."""
+        top, right, bottom, left = self.margins
+        return (
+            f'<div data-slot="{name}" style="height: {self.height!r}px; '
+            f'margin: {top!r}px {right!r}px {bottom!r}px {left!r}px"></div>'
+        )
+
+
 class Typesetter:
-    """What every label render of a process shares: one font configuration and the parsed
-    stylesheets.
+    """What every label render of a process shares: one font configuration, the parsed
+    stylesheets and the laid-out static parts of the A6 label.
 
     WeasyPrint makes a new `FontConfiguration` for each document that is given none; each
     one loads the fonts again and leaks about 290 kB (a worker grew by 0.26 MB a label
     without end). Reused, the fonts are found once and memory stays flat. Stylesheets are
     parsed once per layout (again only if their source changes) and given with the same
-    font configuration, as WeasyPrint requires. The HTML is parsed once per label, even
-    when the A6 label is laid out twice.
+    font configuration, as WeasyPrint requires.
+
+    Layout is most of a render, and most of an A6 label is the same from one label to the
+    next: the head (reason, shop), the return address and the packing checklist (one of a
+    few variants per language). The templates mark those parts (`STATIC_PART`). The first
+    label that has a part is rendered whole, and the part's laid-out boxes are kept, keyed
+    by the part's HTML, the language and the stylesheet. A later label with the same part
+    is laid out with an empty block of the part's exact size in its place (`StaticPart.
+    stand_in`), and the kept boxes are moved into that block's place before drawing: the
+    page is the same box tree as a whole layout would make (same pixels, same text in the
+    same order), laid out without the static parts. What a label prints is therefore still
+    a function of its stylesheet and HTML (the digest). A label that does not fit one page
+    this way is rendered whole, as before (`render`).
 
     WeasyPrint's own options stay at their defaults, which already suit a label: no
     presentational hints to match (`presentational_hints=False`), no raster images to
@@ -283,6 +333,7 @@ class Typesetter:
         self.lock = threading.Lock()
         self.dense = CSS(string=A6_DENSE_CSS, font_config=self.font_config)
         self._stylesheets: dict[str, tuple[str, CSS]] = {}
+        self._static: OrderedDict[tuple[str, ...], StaticPart] = OrderedDict()
 
     def stylesheet(self, layout: str) -> CSS:
         """The parsed stylesheet of `layout`, parsed again only if its source changed."""
@@ -296,14 +347,127 @@ class Typesetter:
     def render(self, html: str, *, layout: str, one_page: bool = False) -> bytes:
         with self.lock:
             stylesheets = [self.stylesheet(layout)]
+            if not one_page:
+                return self._pdf(
+                    HTML(string=html).render(font_config=self.font_config, stylesheets=stylesheets)
+                )
+            parts = self._part_keys(html, layout)
+            kept = {name: self._static[key] for name, key in parts.items() if key in self._static}
+            if kept:
+                document = self._render_with_parts(html, kept, stylesheets)
+                if document is not None:
+                    self._keep_parts(document, parts, kept)
+                    return self._pdf(document)
             page = HTML(string=html)
             document = page.render(font_config=self.font_config, stylesheets=stylesheets)
-            if one_page and len(document.pages) > 1:
+            if len(document.pages) > 1:
+                # Too long for one A6 page: laid out again with smaller type (rare). The
+                # HTML is parsed once for both layouts.
                 document = page.render(
                     font_config=self.font_config, stylesheets=[*stylesheets, self.dense]
                 )
-            pdf: bytes = document.write_pdf()
+            else:
+                self._keep_parts(document, parts, {})
+            return self._pdf(document)
+
+    def _part_keys(self, html: str, layout: str) -> dict[str, tuple[str, ...]]:
+        """The key of each static part of `html` by name: its HTML, in this language and
+        with this stylesheet (the part's HTML includes its text, so its translation)."""
+        lang = HTML_LANG.search(html)
+        context = (layout, self._stylesheets[layout][0], lang[1] if lang else "")
+        return {
+            match["name"]: (*context, match["name"], match["html"])
+            for match in STATIC_PART.finditer(html)
+        }
+
+    @staticmethod
+    def _pdf(document: Document) -> bytes:
+        pdf: bytes = document.write_pdf()
         return pdf
+
+    def _render_with_parts(
+        self, html: str, kept: dict[str, StaticPart], stylesheets: list[CSS]
+    ) -> Document | None:
+        """Lay out `html` with stand-ins for the `kept` parts, then put the parts in their
+        place; None if that is more than one page (the caller lays out the whole label)."""
+
+        def stand_in(match: re.Match[str]) -> str:
+            part = kept.get(match["name"])
+            return part.stand_in(match["name"]) if part else match[0]
+
+        page = HTML(string=STATIC_PART.sub(stand_in, html))
+        document = page.render(font_config=self.font_config, stylesheets=stylesheets)
+        if len(document.pages) != 1:
+            return None
+        page_box = document.pages[0]._page_box
+        for parent in list(page_box.descendants()):
+            children = getattr(parent, "children", None)
+            if not children:
+                continue
+            for index, child in enumerate(children):
+                element = getattr(child, "element", None)
+                name = element.get("data-slot") if element is not None else None
+                if name is None or not isinstance(child, BlockBox):
+                    continue
+                part = kept[name]
+                # Border box onto border box: the stand-in has the part's margins.
+                part.box.translate(
+                    child.border_box_x() - part.box.border_box_x(),
+                    child.border_box_y() - part.box.border_box_y(),
+                )
+                children[index] = part.box
+        return document
+
+    def _keep_parts(
+        self, document: Document, parts: dict[str, tuple[str, ...]], kept: dict[str, StaticPart]
+    ) -> None:
+        """Keep the laid-out boxes of the static parts this one-page `document` laid out."""
+        if len(document.pages) != 1:
+            return
+        wanted = {name for name in parts if name not in kept}
+        if not wanted:
+            return
+        page_box = document.pages[0]._page_box
+        for parent in list(page_box.descendants()):
+            children = [c for c in getattr(parent, "children", ()) if isinstance(c, Box)]
+            for index, box in enumerate(children):
+                element = getattr(box, "element", None)
+                name = element.get("data-static") if element is not None else None
+                if name not in wanted or not isinstance(box, BlockBox):
+                    continue
+                part = _static_part(
+                    box, last=index == len(children) - 1 and parent.element_tag == "body"
+                )
+                if part is not None:
+                    self._static[parts[name]] = part
+                    while len(self._static) > STATIC_PARTS_KEPT:
+                        self._static.popitem(last=False)
+                wanted.discard(name)
+
+
+def _static_part(box: Box, *, last: bool) -> StaticPart | None:
+    """`box` as a `StaticPart`, or None if it cannot be put elsewhere as it is.
+
+    Its stand-in takes its border box's height, with its margins. Floats that reach below
+    its border box (the checklist's items: a block does not grow to hold its floats) would
+    then push nothing aside, so they are allowed only in the body's last block, whose
+    stand-in takes all the height the part covers: a label fits one page the same way. A
+    background is positioned when the page is laid out, not moved with its box: none here.
+    """
+    top = box.border_box_y()
+    bottom = top + box.border_height()
+    reaches = covers = bottom  # the lowest border box, the lowest margin box
+    for descendant in box.descendants():
+        if descendant is box or not isinstance(descendant, Box):
+            continue
+        if getattr(descendant, "background", None) is not None:
+            return None
+        reaches = max(reaches, descendant.border_box_y() + descendant.border_height())
+        covers = max(covers, descendant.position_y + descendant.margin_height())
+    if reaches > bottom and not last:
+        return None
+    margins = (box.margin_top, box.margin_right, box.margin_bottom, box.margin_left)
+    return StaticPart(box=box, margins=margins, height=covers - top)
 
 
 _typesetter: Typesetter | None = None
@@ -335,9 +499,11 @@ def render_pdf(html: str, *, layout: str, one_page: bool = False) -> bytes:
 def code128_svg(value: str) -> SafeString:
     """The Code 128 barcode of `value` as inline SVG, bars only (the value is printed large).
 
-    One `<path>` with a rectangle per bar, drawn from python-barcode's modules: WeasyPrint
-    styles, lays out and draws each SVG element, and a `<rect>` per bar (with its
-    minidom-built SVG) was a third of a label's elements.
+    Each bar is a vertical line stroked as wide as the bar (butt ends: the stroke covers
+    exactly the bar's rectangle), one `<path>` per bar width: WeasyPrint styles, lays out
+    and draws each SVG element and parses each path command in Python, so a `<rect>` per
+    bar (with its minidom-built SVG) was a third of a label's elements, and one filled
+    rectangle path (five commands a bar) still a tenth of its render time.
     """
     modules = barcode.get("code128", value).build()[0]
     # Lengths in tenths of a millimetre, on a white ground that includes the quiet zones.
@@ -345,20 +511,23 @@ def code128_svg(value: str) -> SafeString:
     quiet = round(BARCODE_QUIET_ZONE_MM * 10)
     height = round(BARCODE_HEIGHT_MM * 10)
     width = 2 * quiet + module * len(modules)
-    bars = []
+    by_width: dict[int, list[str]] = {}
     start = None
     for position, bit in enumerate(f"{modules}0"):
         if bit == "1" and start is None:
             start = position
         elif bit != "1" and start is not None:
-            bar = module * (position - start)
-            bars.append(f"M{quiet + module * start} 0h{bar}v{height}h-{bar}z")
+            bar = module * (position - start)  # an even number: the centre is a whole tenth
+            by_width.setdefault(bar, []).append(f"M{quiet + module * start + bar // 2} 0V{height}")
             start = None
+    paths = "".join(
+        f'<path stroke="#000" stroke-width="{bar}" d="{"".join(lines)}"/>'
+        for bar, lines in sorted(by_width.items())
+    )
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width / 10:g}mm" '
         f'height="{height / 10:g}mm" viewBox="0 0 {width} {height}">'
-        f'<rect width="{width}" height="{height}" fill="#fff"/>'
-        f'<path fill="#000" d="{"".join(bars)}"/></svg>'
+        f'<rect width="{width}" height="{height}" fill="#fff"/>{paths}</svg>'
     )
     return mark_safe(svg)  # noqa: S308 - generated here from python-barcode's modules
 

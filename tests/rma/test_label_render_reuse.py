@@ -132,6 +132,7 @@ def long_withdrawal() -> LabelContent:
 
 
 def test_a_long_label_laid_out_again_denser_keeps_the_shared_objects(monkeypatch):
+    monkeypatch.setattr(labels, "_typesetter", None)  # no static part kept yet
     renders = spy_on_renders(monkeypatch)
 
     data = render_pdf(label_html(long_withdrawal(), layout="a6"), layout="a6", one_page=True)
