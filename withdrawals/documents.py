@@ -7,10 +7,16 @@ number, the order and delivery dates, the consumer's name and the order's lines.
 not known stays a blank line to fill in by hand. The text follows the statutory model
 (annex I(B) of Directive 2011/83/EU, appendix 2 of the shop's terms), in the customer's
 language when the customer is known, else in the language active for the request.
+
+A process renders every form with one WeasyPrint `FontConfiguration` (`font_config()`),
+as the return labels do (`rma.labels.Typesetter`, which this layer may not import): one
+made per document found the fonts again each time and leaked about 290 kB.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parseaddr
@@ -19,6 +25,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from orders.models import Customer, Order
 
@@ -47,7 +54,24 @@ def model_withdrawal_form(*, order: Order | None = None, customer: Customer | No
     }
     with translation.override(language):
         html = render_to_string("pdf/withdrawal_form.html", context)
-    return HTML(string=html).write_pdf()
+    fonts, lock = font_config()
+    with lock:  # Pango's font map is not safe to share between threads: take turns
+        pdf: bytes = HTML(string=html).write_pdf(font_config=fonts)
+    return pdf
+
+
+_font_config: tuple[int, FontConfiguration, threading.Lock] | None = None
+_font_config_lock = threading.Lock()
+
+
+def font_config() -> tuple[FontConfiguration, threading.Lock]:
+    """This process's font configuration for the form and the lock its renders share,
+    made on first use (after a fork, in the child: a Celery prefork worker)."""
+    global _font_config
+    with _font_config_lock:
+        if _font_config is None or _font_config[0] != os.getpid():
+            _font_config = (os.getpid(), FontConfiguration(), threading.Lock())
+        return _font_config[1], _font_config[2]
 
 
 def _shop_address() -> tuple[str, ...]:
