@@ -5,6 +5,12 @@ command). Once per case, even when two chasers overlap: the alert is an outbox r
 support member whose unique key names the case and the stage, and cases already alerted
 are not read again. Only overdue cases are read (`vendors.selectors.case_overdue_q`, on
 the partial index of cases awaiting their vendor).
+
+With nobody in support to write to, an alert queues nothing, so every overdue case would
+be locked and read again on every run, for nothing. As for the tickets' staff stages
+(`rma.chasing`), the chaser asks once per run, at the first overdue case, and when nobody
+holds the role it reports the cases as `nobody_to_tell` and stops. They stay due, so the
+first run after someone joins support sends their alerts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Role
 from notifications.selectors import queued_to_staff
 from notifications.services import staff_alert_queue
+from rma.chasing import StaffTally, role_has_recipients
 from rma.models import Ticket
 from vendors.deadlines import CASE_OVERDUE, case_overdue_on
 from vendors.models import VendorCase
@@ -58,16 +65,19 @@ def _context(case: VendorCase) -> dict:
     }
 
 
-def chase_vendor_cases(*, today: date, report) -> None:
-    """Alert support of each overdue vendor case once; count it in `report`."""
+def chase_vendor_cases(*, today: date, report: StaffTally) -> None:
+    """Alert support of each overdue vendor case once; count it in `report`, or count the
+    overdue cases as `nobody_to_tell` when nobody is in support."""
     overdue = case_overdue_q(today=today)
-    cases = (
-        _not_alerted(VendorCase.objects.filter(overdue))
-        .order_by()
-        .select_related("vendor", "ticket_line__ticket")
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    for case in cases:
+    due = _not_alerted(VendorCase.objects.filter(overdue)).order_by()
+    cases = due.select_related("vendor", "ticket_line__ticket").iterator(chunk_size=CHUNK_SIZE)
+    for number, case in enumerate(cases):
+        # Asked at the first case only: a run with nothing overdue costs no query more.
+        if number == 0 and not role_has_recipients(Role.SUPPORT):
+            # Nobody to tell: each case would be locked and read for nothing, again on
+            # every run. Count them; they stay due for the next run.
+            report.nobody_to_tell(CASE_OVERDUE, role=Role.SUPPORT, due=due.count())
+            return
         with transaction.atomic():
             # Lock and look again: a decision recorded since the query above wins.
             if not VendorCase.objects.select_for_update().filter(overdue, pk=case.pk).exists():
