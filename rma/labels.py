@@ -20,24 +20,27 @@ Rendering is what a worker does all day, so a process renders every label with o
 `Typesetter`: one WeasyPrint `FontConfiguration` (a new one per document leaked about
 290 kB each and found the fonts again every time), the stylesheets parsed once, and the
 parts of the A6 label that many labels share (head, return address, vendor hints,
-checklist) laid out once and put into each later label that has the same part. What a
-label prints is still a function of its stylesheet and HTML alone: a kept part is keyed
-by its own HTML, language and stylesheet, and prints exactly what a whole layout prints
-(tests/rma/test_label_static_parts.py), so the digest covers every change. The barcode
-is a stroked line per bar, not a rectangle per bar. See `render_pdf`.
+checklist) laid out and drawn once, then drawn again on each later label that has the
+same part. What a label prints is still a function of its stylesheet and HTML alone: a
+kept part is keyed by its own HTML, language and stylesheet, and prints the same pixels
+as a whole layout (tests/rma/test_label_static_parts.py), so the digest covers every
+change. The barcode is a stroked line per bar, not a rectangle per bar. See `render_pdf`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import barcode
+import pydyf
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -49,8 +52,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
+from weasyprint.draw import draw_stacking_context
 from weasyprint.formatting_structure.boxes import BlockBox, Box
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.pdf.stream import Stream
+from weasyprint.stacking import StackingContext
+from weasyprint.text.fonts import FontConfiguration, get_pango_font_key
 
 from orders.enums import Route
 from policies.reasons import Reason, goes_to_vendor, shop_pays_return
@@ -58,6 +64,8 @@ from rma.errors import TicketError
 from rma.models import ReturnLabel, Ticket
 from rma.selectors import ticket_under_legal_guarantee
 from rma.states import LABELLED_STATES
+
+logger = logging.getLogger(__name__)
 
 # A message a person may see; the tests assert on it.
 NOT_AUTHORIZED = gettext_noop(
@@ -278,11 +286,16 @@ STATIC_PARTS_KEPT = 256
 
 @dataclass
 class StaticPart:
-    """A laid-out static part of the A6 label, to put into other labels' pages."""
+    """A static part of the A6 label, laid out and drawn once, to print on later labels."""
 
-    box: Box  # its block box, moved (`translate`) to wherever it is put
     margins: tuple[float, float, float, float]  # used margins: top, right, bottom, left (px)
     height: float  # the height its stand-in takes (px): its border box, or all it covers
+    origin: tuple[float, float]  # the top left corner of its border box where it was drawn
+    drawing: list[Any]  # the PDF operators WeasyPrint drew it with, there (px)
+    # What those operators name: per Pango font, the widths and text of the glyphs drawn
+    # (a PDF embeds only the glyphs its pages use), and the graphics states (opacity).
+    fonts: list[tuple[Any, dict[int, int], dict[int, str]]]
+    graphics_states: dict[str, Any]
 
     def stand_in(self, name: str) -> str:
         """An empty block that takes the part's place in the flow, exactly: its used margins
@@ -292,6 +305,36 @@ class StaticPart:
             f'<div data-slot="{name}" style="height: {self.height!r}px; '
             f'margin: {top!r}px {right!r}px {bottom!r}px {left!r}px"></div>'
         )
+
+    def draw(self, stream: Stream, scale: float, at: tuple[float, float]) -> None:
+        """Draw the part on a page's `stream` with its border box's corner `at` (px).
+
+        After the rest of the page, in a saved graphics state: the operators set their
+        own colours and fonts. The page's document embeds the glyphs they use."""
+        with stream.stacked():
+            stream.transform(a=scale, d=scale)  # CSS pixels, as `Page.paint` draws a page
+            stream.transform(e=at[0] - self.origin[0], f=at[1] - self.origin[1])
+            stream.stream.extend(self.drawing)
+        stream._resources["ExtGState"].update(self.graphics_states)
+        for pango_font, widths, text in self.fonts:
+            font, _ = stream.add_font(pango_font)  # the document's, for its embedded subset
+            font.widths.update(widths)
+            font.to_unicode.update(text)
+
+
+class _Recorder(Stream):
+    """A WeasyPrint page stream that keeps what a part draws, and the Pango fonts it uses."""
+
+    def __init__(self) -> None:
+        resources = pydyf.Dictionary(
+            {name: pydyf.Dictionary() for name in ("ExtGState", "XObject", "Pattern", "Shading")}
+        )
+        super().__init__({}, (0, 0, 0, 0), resources, {}, None, {}, None, compress=False)
+        self.pango_fonts: dict[Any, Any] = {}
+
+    def add_font(self, pango_font: Any) -> Any:
+        self.pango_fonts[get_pango_font_key(pango_font)[0]] = pango_font
+        return super().add_font(pango_font)
 
 
 class Typesetter:
@@ -304,17 +347,21 @@ class Typesetter:
     parsed once per layout (again only if their source changes) and given with the same
     font configuration, as WeasyPrint requires.
 
-    Layout is most of a render, and most of an A6 label is the same from one label to the
-    next: the head (reason, shop), the return address and the packing checklist (one of a
-    few variants per language). The templates mark those parts (`STATIC_PART`). The first
-    label that has a part is rendered whole, and the part's laid-out boxes are kept, keyed
-    by the part's HTML, the language and the stylesheet. A later label with the same part
-    is laid out with an empty block of the part's exact size in its place (`StaticPart.
-    stand_in`), and the kept boxes are moved into that block's place before drawing: the
-    page is the same box tree as a whole layout would make (same pixels, same text in the
-    same order), laid out without the static parts. What a label prints is therefore still
-    a function of its stylesheet and HTML (the digest). A label that does not fit one page
-    this way is rendered whole, as before (`render`).
+    Layout and drawing are most of a render, and most of an A6 label is the same from one
+    label to the next: the head (reason, shop), the return address, the vendor hints and
+    the packing checklist (one of a few variants per language). The templates mark those
+    parts (`STATIC_PART`). The first label that has a part is rendered whole, and the part
+    is kept, keyed by its HTML, the language and the stylesheet: its size and margins, and
+    the PDF operators WeasyPrint draws it with (`_Recorder`), with the glyphs they use. A
+    later label with the same part is laid out with an empty block of the part's exact
+    size in its place (`StaticPart.stand_in`), so everything else lands where a whole
+    layout puts it, and the kept operators are drawn again at that block's place once the
+    page is drawn (`StaticPart.draw`). The page looks the same to the pixel (tests/rma/
+    test_label_static_parts.py); only the text's reading order differs, the static parts
+    coming after the rest. What a label prints is therefore still a function of its
+    stylesheet and HTML (the digest). A label that does not fit one page this way is
+    rendered whole, as before (`render`). Recording a part uses WeasyPrint's drawing
+    internals: should they change, nothing is kept and every label is rendered whole.
 
     WeasyPrint's own options stay at their defaults, which already suit a label: no
     presentational hints to match (`presentational_hints=False`), no raster images to
@@ -334,6 +381,7 @@ class Typesetter:
         self.dense = CSS(string=A6_DENSE_CSS, font_config=self.font_config)
         self._stylesheets: dict[str, tuple[str, CSS]] = {}
         self._static: OrderedDict[tuple[str, ...], StaticPart] = OrderedDict()
+        self._keeps_parts = True  # False once recording a part failed (`_keep_parts`)
 
     def stylesheet(self, layout: str) -> CSS:
         """The parsed stylesheet of `layout`, parsed again only if its source changed."""
@@ -388,8 +436,9 @@ class Typesetter:
     def _render_with_parts(
         self, html: str, kept: dict[str, StaticPart], stylesheets: list[CSS]
     ) -> Document | None:
-        """Lay out `html` with stand-ins for the `kept` parts, then put the parts in their
-        place; None if that is more than one page (the caller lays out the whole label)."""
+        """Lay out `html` with stand-ins for the `kept` parts, its page to draw the parts in
+        their places; None if that is more than one page (the caller lays out the whole
+        label)."""
 
         def stand_in(match: re.Match[str]) -> str:
             part = kept.get(match["name"])
@@ -399,30 +448,29 @@ class Typesetter:
         document = page.render(font_config=self.font_config, stylesheets=stylesheets)
         if len(document.pages) != 1:
             return None
-        page_box = document.pages[0]._page_box
-        for parent in list(page_box.descendants()):
-            children = getattr(parent, "children", None)
-            if not children:
-                continue
-            for index, child in enumerate(children):
-                element = getattr(child, "element", None)
-                name = element.get("data-slot") if element is not None else None
-                if name is None or not isinstance(child, BlockBox):
-                    continue
-                part = kept[name]
+        # Where each stand-in is, then each part drawn there once the page is drawn.
+        places = []
+        for box in document.pages[0]._page_box.descendants():
+            element = getattr(box, "element", None)
+            name = element.get("data-slot") if element is not None else None
+            if name is not None and isinstance(box, BlockBox):
                 # Border box onto border box: the stand-in has the part's margins.
-                part.box.translate(
-                    child.border_box_x() - part.box.border_box_x(),
-                    child.border_box_y() - part.box.border_box_y(),
-                )
-                children[index] = part.box
+                places.append((kept[name], (box.border_box_x(), box.border_box_y())))
+        paint = document.pages[0].paint
+
+        def paint_with_parts(stream: Stream, scale: float = 1) -> None:
+            paint(stream, scale)
+            for part, at in places:
+                part.draw(stream, scale, at)
+
+        document.pages[0].paint = paint_with_parts
         return document
 
     def _keep_parts(
         self, document: Document, parts: dict[str, tuple[str, ...]], kept: dict[str, StaticPart]
     ) -> None:
-        """Keep the laid-out boxes of the static parts this one-page `document` laid out."""
-        if len(document.pages) != 1:
+        """Keep the static parts this one-page `document` laid out itself, drawn."""
+        if len(document.pages) != 1 or not self._keeps_parts:
             return
         wanted = {name for name in parts if name not in kept}
         if not wanted:
@@ -435,9 +483,16 @@ class Typesetter:
                 name = element.get("data-static") if element is not None else None
                 if name not in wanted or not isinstance(box, BlockBox):
                     continue
-                part = _static_part(
-                    box, last=index == len(children) - 1 and parent.element_tag == "body"
-                )
+                try:
+                    part = _static_part(
+                        box,
+                        page_box,
+                        last=index == len(children) - 1 and parent.element_tag == "body",
+                    )
+                except (AttributeError, KeyError, TypeError):  # another WeasyPrint inside
+                    logger.exception("Label parts cannot be kept: labels are laid out whole.")
+                    self._keeps_parts = False
+                    return
                 if part is not None:
                     self._static[parts[name]] = part
                     while len(self._static) > STATIC_PARTS_KEPT:
@@ -445,29 +500,40 @@ class Typesetter:
                 wanted.discard(name)
 
 
-def _static_part(box: Box, *, last: bool) -> StaticPart | None:
-    """`box` as a `StaticPart`, or None if it cannot be put elsewhere as it is.
+def _static_part(box: Box, page_box: Box, *, last: bool) -> StaticPart | None:
+    """`box` as a `StaticPart`, or None if it cannot be printed elsewhere as it is.
 
     Its stand-in takes its border box's height, with its margins. Floats that reach below
     its border box (the checklist's items: a block does not grow to hold its floats) would
     then push nothing aside, so they are allowed only in the body's last block, whose
     stand-in takes all the height the part covers: a label fits one page the same way. A
-    background is positioned when the page is laid out, not moved with its box: none here.
+    part draws only text, lines and colours: no image, pattern or gradient to carry over.
     """
     top = box.border_box_y()
     bottom = top + box.border_height()
     reaches = covers = bottom  # the lowest border box, the lowest margin box
     for descendant in box.descendants():
-        if descendant is box or not isinstance(descendant, Box):
-            continue
-        if getattr(descendant, "background", None) is not None:
-            return None
-        reaches = max(reaches, descendant.border_box_y() + descendant.border_height())
-        covers = max(covers, descendant.position_y + descendant.margin_height())
+        if descendant is not box and isinstance(descendant, Box):
+            reaches = max(reaches, descendant.border_box_y() + descendant.border_height())
+            covers = max(covers, descendant.position_y + descendant.margin_height())
     if reaches > bottom and not last:
         return None
-    margins = (box.margin_top, box.margin_right, box.margin_bottom, box.margin_left)
-    return StaticPart(box=box, margins=margins, height=covers - top)
+    recorder = _Recorder()
+    draw_stacking_context(recorder, StackingContext.from_box(box, page_box))
+    resources = recorder._resources
+    if recorder._images or any(resources[name] for name in ("XObject", "Pattern", "Shading")):
+        return None
+    return StaticPart(
+        margins=(box.margin_top, box.margin_right, box.margin_bottom, box.margin_left),
+        height=covers - top,
+        origin=(box.border_box_x(), top),
+        drawing=list(recorder.stream),
+        fonts=[
+            (recorder.pango_fonts[key], dict(font.widths), dict(font.to_unicode))
+            for key, font in recorder._fonts.items()
+        ],
+        graphics_states=dict(resources["ExtGState"]),
+    )
 
 
 _typesetter: Typesetter | None = None

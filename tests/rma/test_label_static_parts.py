@@ -1,6 +1,6 @@
-"""The A6 label lays out its static parts (head, return address, vendor hints, checklist)
-once per process and puts them into later labels (`rma.labels.Typesetter`): those labels
-must print exactly what a whole layout of the same HTML prints."""
+"""The A6 label lays out and draws its static parts (head, return address, vendor hints,
+checklist) once per process and draws them again on later labels (`rma.labels.
+Typesetter`): those labels must look exactly like a whole layout of the same HTML."""
 
 import dataclasses
 import re
@@ -98,7 +98,8 @@ def test_a_label_with_kept_parts_prints_what_its_whole_layout_prints(fresh_types
 
             reference = whole(html)
             assert pixels(data) == pixels(reference), content.number
-            assert pdf_text(data) == pdf_text(reference)
+            # The same words; the static parts' come last in the PDF's reading order.
+            assert sorted(pdf_text(data).split()) == sorted(pdf_text(reference).split())
             assert_size(data, A6)
             assert_code128_of(data, content.number)
 
@@ -160,3 +161,23 @@ def test_the_barcode_is_one_stroked_line_per_bar():
     assert 'width="81.2mm" height="13mm"' in svg
     assert svg.count("<path ") == len(set(re.findall("1+", modules)))
     assert svg.count("V130") == len(re.findall("1+", modules))
+
+
+def test_a_part_that_cannot_be_recorded_leaves_every_label_whole(
+    fresh_typesetter, monkeypatch, caplog
+):
+    # Recording a part uses WeasyPrint's drawing internals: another version may differ.
+    def changed(self):
+        raise TypeError("Stream.__init__() missing 1 required positional argument")
+
+    monkeypatch.setattr(labels._Recorder, "__init__", changed)
+    pages = spy_on_pages(monkeypatch)
+
+    for content in CONTENTS[:2]:
+        data = render_pdf(label_html(content, layout="a6"), layout="a6", one_page=True)
+        assert_code128_of(data, content.number)
+        assert "BUITENVERPAKKING" in pdf_text(data)
+
+    assert not fresh_typesetter._static
+    assert not any('data-slot="' in page for page in pages)
+    assert len([r for r in caplog.records if "cannot be kept" in r.getMessage()]) == 1
