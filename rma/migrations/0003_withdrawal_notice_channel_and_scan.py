@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rma', '0001_initial'),
+        ('rma', '0002_staff_list_indexes'),
     ]
 
     operations = [
