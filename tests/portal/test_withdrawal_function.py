@@ -398,3 +398,20 @@ def test_pages_with_personal_data_are_never_cached(client, anna):
 
     for response in (step2, status):
         assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("language", "received", "approved"),
+    [("en", "Withdrawal received", "Authorized"), ("nl", "Herroeping ontvangen", "Goedgekeurd")],
+)
+def test_the_status_page_acknowledges_a_withdrawal_and_never_calls_it_approved(
+    client, anna, language, received, approved
+):
+    order = order_of(anna)
+    identify(client, order)
+    status_url = confirm(client, **{"1": 2, "2": 1})["Location"]
+
+    page = client.get(status_url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert received in page
+    assert approved not in page
