@@ -289,7 +289,7 @@ class StaticPart:
     """A static part of the A6 label, laid out and drawn once, to print on later labels."""
 
     margins: tuple[float, float, float, float]  # used margins: top, right, bottom, left (px)
-    height: float  # the height its stand-in takes (px): its border box, or all it covers
+    height: float  # the height its stand-in takes (px): its border box, or all it reaches
     origin: tuple[float, float]  # the top left corner of its border box where it was drawn
     drawing: list[Any]  # the PDF operators WeasyPrint drew it with, there (px)
     # What those operators name: per Pango font, the widths and text of the glyphs drawn
@@ -356,7 +356,8 @@ class Typesetter:
     later label with the same part is laid out with an empty block of the part's exact
     size in its place (`StaticPart.stand_in`), so everything else lands where a whole
     layout puts it, and the kept operators are drawn again at that block's place once the
-    page is drawn (`StaticPart.draw`). The page looks the same to the pixel (tests/rma/
+    page is drawn (`StaticPart.draw`). The page looks the same to the pixel, but for a grey
+    level at an edge where a position rounds the other way (tests/rma/
     test_label_static_parts.py); only the text's reading order differs, the static parts
     coming after the rest. What a label prints is therefore still a function of its
     stylesheet and HTML (the digest). A label that does not fit one page this way is
@@ -484,6 +485,8 @@ class Typesetter:
                 if name not in wanted or not isinstance(box, BlockBox):
                     continue
                 try:
+                    # Only the body's last block may have floats below its box: nothing
+                    # follows that they would push aside (`_static_part`).
                     part = _static_part(
                         box,
                         page_box,
@@ -506,16 +509,17 @@ def _static_part(box: Box, page_box: Box, *, last: bool) -> StaticPart | None:
     Its stand-in takes its border box's height, with its margins. Floats that reach below
     its border box (the checklist's items: a block does not grow to hold its floats) would
     then push nothing aside, so they are allowed only in the body's last block, whose
-    stand-in takes all the height the part covers: a label fits one page the same way. A
+    stand-in reaches as low as the part: a label fits one page the same way. A
     part draws only text, lines and colours: no image, pattern or gradient to carry over.
     """
     top = box.border_box_y()
     bottom = top + box.border_height()
-    reaches = covers = bottom  # the lowest border box, the lowest margin box
+    # The lowest border box: where WeasyPrint finds that a float overflows the page (its
+    # margin below may overflow). The checklist's last float is often within a pixel.
+    reaches = bottom
     for descendant in box.descendants():
         if descendant is not box and isinstance(descendant, Box):
             reaches = max(reaches, descendant.border_box_y() + descendant.border_height())
-            covers = max(covers, descendant.position_y + descendant.margin_height())
     if reaches > bottom and not last:
         return None
     recorder = _Recorder()
@@ -525,7 +529,7 @@ def _static_part(box: Box, page_box: Box, *, last: bool) -> StaticPart | None:
         return None
     return StaticPart(
         margins=(box.margin_top, box.margin_right, box.margin_bottom, box.margin_left),
-        height=covers - top,
+        height=reaches - top,
         origin=(box.border_box_x(), top),
         drawing=list(recorder.stream),
         fonts=[
