@@ -7,9 +7,9 @@ number each round):
 
 - **project**: `rma.labels.render_pdf`, what `ticket_label` calls for an actual render
   (the digest check that skips unchanged labels is not counted): the process's one font
-  configuration, parsed stylesheet and, for the A6 label, the static parts laid out by
-  the warm-up round (head, address, hints, checklist: the same on every label of one
-  language, reason and vendor; `rma.labels.Typesetter`);
+  configuration, parsed stylesheet and, for the A6 label, the static parts laid out and
+  drawn by the warm-up round (head, address, hints, checklist: the same on every label of
+  one language, reason and vendor; `rma.labels.Typesetter`);
 - **naive**: `HTML(string=html).write_pdf()` of the same label as one self-contained page,
   its stylesheet inline in a `<style>`, as any HTML-to-PDF call would print it (a new
   font configuration, the CSS parsed again, every time). Both give the same pixels.
