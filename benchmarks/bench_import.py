@@ -69,31 +69,9 @@ ARGS = _arguments()
 os.environ["DATABASE_URL"] = ARGS.database_url
 
 
-def _recreate_database(url: str, *, template: str | None = None) -> None:
-    """Drop and create the scratch database `url` names, empty or as a copy of `template`."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
+from scratch import recreate_database  # noqa: E402 - benchmarks/, after the path is set
 
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if name in ("retour", "test_retour", "postgres", "test"):
-        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
-    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-    with psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.execute(create)
-
-
-_recreate_database(ARGS.database_url)
+recreate_database(ARGS.database_url)
 
 import django  # noqa: E402
 
@@ -454,7 +432,7 @@ MIGRATED_URL = ARGS.database_url + "_migrated"  # the scratch database as just m
 def keep_migrated() -> None:
     """Keep a copy of the database as just migrated, to start again from."""
     connection.close()
-    _recreate_database(MIGRATED_URL, template=connection.settings_dict["NAME"])
+    recreate_database(MIGRATED_URL, template=connection.settings_dict["NAME"])
 
 
 def fresh_database() -> None:
@@ -463,7 +441,7 @@ def fresh_database() -> None:
     statistics then describe them as empty or as they were, and the same first import
     ran a third slower, its time lost at the commits that check the foreign keys.)"""
     connection.close()
-    _recreate_database(ARGS.database_url, template=MIGRATED_URL.rsplit("/", 1)[1])
+    recreate_database(ARGS.database_url, template=MIGRATED_URL.rsplit("/", 1)[1])
 
 
 def analyze() -> None:

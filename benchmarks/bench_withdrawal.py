@@ -46,27 +46,9 @@ ARGS = _arguments()
 os.environ["DATABASE_URL"] = ARGS.database_url
 
 
-def _recreate_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
+from scratch import recreate_database  # noqa: E402 - benchmarks/, after the path is set
 
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if name in ("retour", "test_retour", "postgres", "test"):
-        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
-    with psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-_recreate_database(ARGS.database_url)
+recreate_database(ARGS.database_url)
 
 import django  # noqa: E402
 
