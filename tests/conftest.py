@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from tests.factories import AMSTERDAM, CustomerFactory, UserFactory, staff_member
 
@@ -27,6 +28,14 @@ def private_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in English: a request in Dutch (LocaleMiddleware) leaves Dutch
+    active in the test's thread, and the next test on that worker would read it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
