@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +21,9 @@ from portal.forms import IdentifyForm, OwnOrderForm
 from portal.services import LookupLocked, LookupRefused, order_lookup
 from portal.status import ticket_status
 from rma import services
-from rma.labels import LabelRefused, render_label_a4, ticket_label
 from rma.links import ticket_number_from_token, ticket_status_token
 from rma.models import Ticket
-from rma.views import inline_pdf
+from rma.views import inline_pdf, label_response
 from withdrawals.documents import model_withdrawal_form
 
 # The order a visitor identified in step 1, kept in their session for step 2.
@@ -200,24 +199,11 @@ def ticket_status_owned(request, number: str):
     return _status_page(request, ticket, reverse("portal:my_ticket_label", args=[number]))
 
 
-def _label(request, ticket: Ticket):
-    try:
-        if request.GET.get("layout") == "a4":
-            response = HttpResponse(render_label_a4(ticket), content_type="application/pdf")
-        else:
-            response = FileResponse(
-                ticket_label(ticket).pdf.open("rb"), content_type="application/pdf"
-            )
-    except LabelRefused as refused:
-        return HttpResponse(str(refused), status=409, content_type="text/plain; charset=utf-8")
-    return inline_pdf(response, ticket.number + "-label.pdf")
-
-
 def ticket_label_signed(request, token: str):
-    return _label(request, _ticket_from_token(token))
+    return label_response(request, _ticket_from_token(token))
 
 
 def ticket_label_owned(request, number: str):
     if not request.user.is_authenticated:
         raise Http404
-    return _label(request, _owned_ticket(request, number))
+    return label_response(request, _owned_ticket(request, number))

@@ -30,7 +30,7 @@ def _visible_ticket(request, number: str) -> Ticket:
 _NOT_PORTABLE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _inline_pdf(response: HttpResponse, filename: str) -> HttpResponse:
+def inline_pdf(response: HttpResponse, filename: str) -> HttpResponse:
     """Name the PDF and keep it out of every cache: it holds a person's name and address.
 
     The name comes from order and ticket numbers, which the webshop chose: a quote or a
@@ -53,7 +53,12 @@ def _inline_pdf(response: HttpResponse, filename: str) -> HttpResponse:
 @login_required
 def label_download(request, number: str):
     """The stored A6 label, or the A4 cut-out sheet with `?layout=a4`."""
-    ticket = _visible_ticket(request, number)
+    return label_response(request, _visible_ticket(request, number))
+
+
+def label_response(request, ticket: Ticket) -> HttpResponse:
+    """The ticket's label as an inline PDF, or why it has none (409). The back office
+    and the public site (to the owner, or through a signed link) serve it alike."""
     try:
         if request.GET.get("layout") == "a4":
             response = HttpResponse(render_label_a4(ticket), content_type="application/pdf")
@@ -63,7 +68,7 @@ def label_download(request, number: str):
             )
     except LabelRefused as refused:
         return HttpResponse(str(refused), status=409, content_type="text/plain; charset=utf-8")
-    return _inline_pdf(response, ticket.number + "-label.pdf")
+    return inline_pdf(response, ticket.number + "-label.pdf")
 
 
 @login_required
@@ -72,8 +77,4 @@ def withdrawal_form_download(request, number: str):
     ticket = _visible_ticket(request, number)
     pdf = model_withdrawal_form(order=ticket.order, customer=ticket.order.customer)
     response = HttpResponse(pdf, content_type="application/pdf")
-    return _inline_pdf(response, ticket.order.number + "-withdrawal.pdf")
-
-
-# The public site serves the same documents to their owner and through a signed link.
-inline_pdf = _inline_pdf
+    return inline_pdf(response, ticket.order.number + "-withdrawal.pdf")
