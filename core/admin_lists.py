@@ -91,12 +91,20 @@ class CappedChangeList(ChangeList):
         self.count_cap = number_format(COUNT_CAP, force_grouping=True)
 
 
+# A domain search (`core.search`): the pks a term finds in a queryset, and whether some
+# kind of match had more than it kept.
+Search = Callable[[QuerySet, str], tuple[set[int], bool]]
+
+
 class LargeTableAdmin(admin.ModelAdmin):
     """A ModelAdmin for a table that grows without bound (tickets, orders, e-mails…).
 
     Also keep its `list_filter`, `ordering` and sortable columns on indexed columns, and
-    no `date_hierarchy` (it reads every row's date to draw its links).
+    no `date_hierarchy` (it reads every row's date to draw its links). Set `search` to the
+    app's domain search; `search_fields` then only shows the search box.
     """
+
+    search: Search | None = None
 
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -117,25 +125,23 @@ class LargeTableAdmin(admin.ModelAdmin):
             format_html(_("Select this object for an action - {}"), str(obj)),
         )
 
-
-Search = Callable[[QuerySet, str], tuple[set[int], bool]]
-
-
-def search_results(
-    request: HttpRequest, queryset: QuerySet, term: str, search: Search
-) -> tuple[QuerySet, bool]:
-    """`ModelAdmin.get_search_results` through a domain search (`core.search`):
-    `search(queryset, term)` returns the matching pks and whether it left some out."""
-    if not term.strip():
-        return queryset, False
-    pks, truncated = search(queryset, term)
-    if truncated:
-        messages.info(
-            request,
-            _(
-                "Many rows match “%(term)s”: the most recent %(limit)s of each kind are "
-                "shown. Add a filter or type more of the name."
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """The rows `search` finds, rather than the admin's `icontains` over every field."""
+        if self.search is None or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        pks, truncated = self.search(queryset, search_term)
+        if truncated:
+            messages.info(
+                request,
+                _(
+                    "Many rows match “%(term)s”: the most recent %(limit)s of each kind are "
+                    "shown. Add a filter or type more of the name."
+                )
+                % {
+                    "term": search_term.strip(),
+                    "limit": number_format(SEARCH_LIMIT, force_grouping=True),
+                },
             )
-            % {"term": term.strip(), "limit": number_format(SEARCH_LIMIT, force_grouping=True)},
-        )
-    return queryset.filter(pk__in=pks), False
+        return queryset.filter(pk__in=pks), False

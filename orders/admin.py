@@ -3,7 +3,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_lists import LargeTableAdmin, choices_filter, search_results
+from core.admin_lists import LargeTableAdmin, choices_filter
 from core.calendar import COUNTRY_TIMEZONES
 from notifications.models import BouncedAddress
 from orders.models import (
@@ -31,7 +31,8 @@ class CustomerAdmin(LargeTableAdmin):
         choices_filter("country", _("country"), lambda: ((c, c) for c in COUNTRY_TIMEZONES)),
     ]
     sortable_by = ["email"]
-    search_fields = ["email"]  # shows the search box; `customer_search` does the finding
+    search = staticmethod(customer_search)
+    search_fields = ["email"]  # shows the search box; `search` does the finding
     search_help_text = _("An e-mail address or VAT number; or part of a name or company.")
     raw_id_fields = ["user"]
 
@@ -44,9 +45,6 @@ class CustomerAdmin(LargeTableAdmin):
             .get_queryset(request)
             .annotate(email_bounced_at=Subquery(bounced.values("first_bounced_at")[:1]))
         )
-
-    def get_search_results(self, request, queryset, search_term):
-        return search_results(request, queryset, search_term, customer_search)
 
     @admin.display(description=_("e-mail bounced"))
     def email_bounced_at(self, customer: Customer):
@@ -138,7 +136,8 @@ class OrderAdmin(LargeTableAdmin):
     list_display = ["number", "customer", "placed_at", "shipping_price", "line_count"]
     list_filter = ["customer__type", "placed_at"]
     sortable_by = ["number", "placed_at"]
-    search_fields = ["number"]  # shows the search box; `order_search` does the finding
+    search = staticmethod(order_search)
+    search_fields = ["number"]  # shows the search box; `search` does the finding
     search_help_text = _("An order number, e-mail address or serial; or part of a customer's name.")
     list_select_related = ["customer"]
     inlines = [OrderLineInline, ShipmentInline, PaymentInline, DiscountInline]
@@ -165,9 +164,6 @@ class OrderAdmin(LargeTableAdmin):
             .values("count")
         )
         return super().get_queryset(request).annotate(line_count=Subquery(lines))
-
-    def get_search_results(self, request, queryset, search_term):
-        return search_results(request, queryset, search_term, order_search)
 
     @admin.display(description=_("lines"))
     def line_count(self, order: Order) -> int:

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_lists import LargeTableAdmin, search_results
+from core.admin_lists import LargeTableAdmin
 from orders.models import Customer
 from refunds import services
 from refunds.models import StoreCreditEntry
@@ -60,7 +60,8 @@ class StoreCreditEntryAdmin(LargeTableAdmin):
     ]
     list_filter = ["kind", "valid_until", "closed_on"]
     sortable_by = ["created_at", "valid_until", "closed_on"]
-    search_fields = ["customer__email"]  # shows the box; `store_credit_search` finds
+    search = staticmethod(store_credit_search)
+    search_fields = ["customer__email"]  # shows the search box; `search` does the finding
     search_help_text = _(
         "A customer's e-mail address, an RMA or order number; or part of a customer's name."
     )
@@ -81,9 +82,6 @@ class StoreCreditEntryAdmin(LargeTableAdmin):
         "grant",
     ]
     readonly_fields = fields
-
-    def get_search_results(self, request, queryset, search_term):
-        return search_results(request, queryset, search_term, store_credit_search)
 
     @admin.display(description=_("customer"))
     def customer_email(self, entry: StoreCreditEntry) -> str:
