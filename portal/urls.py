@@ -1,7 +1,11 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+"""The public site's addresses: the withdrawal function and status pages (views), the
+customers' accounts (account), their orders and returns (returns) and tickets (tickets).
+Every address with an object in it answers 404 to anyone but its owner
+(tests/portal/test_ownership.py walks them all)."""
 
-from portal import views
+from django.urls import path
+
+from portal import account, returns, tickets, views
 
 app_name = "portal"
 
@@ -15,21 +19,7 @@ urlpatterns = [
     # Signed, expiring links from the e-mails (rma.links): no guessable address.
     path("status/<str:token>/", views.ticket_status_signed, name="ticket_status"),
     path("status/<str:token>/label.pdf", views.ticket_label_signed, name="ticket_label"),
-    # The same pages for their owner, logged in.
-    path("my/returns/<str:number>/", views.ticket_status_owned, name="my_ticket"),
-    path("my/returns/<str:number>/label.pdf", views.ticket_label_owned, name="my_ticket_label"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="portal/login.html",
-            authentication_form=views.EmailAuthenticationForm,
-            next_page=reverse_lazy("portal:withdraw"),
-        ),
-        name="login",
-    ),
-    path(
-        "logout/",
-        auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:home")),
-        name="logout",
-    ),
+    *account.urlpatterns,
+    *returns.urlpatterns,
+    *tickets.urlpatterns,
 ]

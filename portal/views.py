@@ -4,8 +4,6 @@ call a service or selector, and render (docs/architecture.md)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -29,15 +27,6 @@ from withdrawals.documents import model_withdrawal_form
 # The order a visitor identified in step 1, kept in their session for step 2.
 PENDING = "portal.withdrawal"
 BAD_QUANTITY = gettext_lazy("{product}: choose a quantity from 0 to {available}.")
-
-
-class EmailAuthenticationForm(AuthenticationForm):
-    """Customers log in with their e-mail address (accounts.backends.EmailBackend)."""
-
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = _("E-mail address")
-        self.fields["username"].widget.attrs["autocomplete"] = "email"
 
 
 def _customer(request) -> Customer | None:
@@ -171,14 +160,7 @@ def _ticket_from_token(token: str) -> Ticket:
     return get_object_or_404(Ticket.objects.select_related("order__customer"), number=number)
 
 
-def _owned_ticket(request, number: str) -> Ticket:
-    ticket = get_object_or_404(Ticket.objects.select_related("order__customer"), number=number)
-    if ticket.order.customer.user_id != request.user.pk:
-        raise Http404  # the same answer as for a ticket that does not exist
-    return ticket
-
-
-def _status_page(request, ticket: Ticket, label_url: str):
+def status_page(request, ticket: Ticket, label_url: str):
     context = {"status": ticket_status(ticket), "label_url": label_url}
     return render(request, "portal/status.html", context)
 
@@ -187,23 +169,8 @@ def _status_page(request, ticket: Ticket, label_url: str):
 def ticket_status_signed(request, token: str):
     """A ticket's status page through the signed link of its e-mails."""
     ticket = _ticket_from_token(token)
-    return _status_page(request, ticket, reverse("portal:ticket_label", args=[token]))
-
-
-@never_cache
-def ticket_status_owned(request, number: str):
-    """The same page for its owner, logged in; anyone else gets a 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-    ticket = _owned_ticket(request, number)
-    return _status_page(request, ticket, reverse("portal:my_ticket_label", args=[number]))
+    return status_page(request, ticket, reverse("portal:ticket_label", args=[token]))
 
 
 def ticket_label_signed(request, token: str):
     return label_response(request, _ticket_from_token(token))
-
-
-def ticket_label_owned(request, number: str):
-    if not request.user.is_authenticated:
-        raise Http404
-    return label_response(request, _owned_ticket(request, number))

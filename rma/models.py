@@ -6,12 +6,16 @@ transition log, e-mails and PDFs live in `rma/services/`, the only caller.
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -348,3 +352,84 @@ class ReturnLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} label"
+
+
+def _private_storage():
+    # Outside the web root (settings.PRIVATE_MEDIA_ROOT): served only by a view that
+    # checks who asks (the owner or staff), never by the web server.
+    return storages["private"]
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name: the customer's file name is kept in `name`, never on disk.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"attachments/{timezone.now():%Y}/{secrets.token_hex(16)}.{extension}"
+
+
+class TicketMessage(models.Model):
+    """One message of the thread between the customer and support about a ticket.
+
+    Internal notes are not messages: they are events marked `internal` (TicketEvent).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Who wrote it: the customer (True) or the shop's staff (False), whatever `by` becomes.
+    from_customer = models.BooleanField(_("from the customer"))
+    body = models.TextField(_("message"))
+
+    class Meta:
+        ordering = ["ticket", "at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="ticket_message_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    """A photo or document the customer sent with a ticket (or a message), checked and
+    re-encoded before it was stored (rma/attachments.py)."""
+
+    # In the download's URL: not guessable, unlike the row's id.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    file = models.FileField(_("file"), storage=_private_storage, upload_to=_attachment_path)
+    name = models.CharField(_("file name"), max_length=255)  # as the customer named it
+    content_type = models.CharField(_("type"), max_length=50)  # read from the content
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        ordering = ["ticket", "at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
