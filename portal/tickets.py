@@ -3,7 +3,6 @@ the same answer as for a ticket that does not exist."""
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,6 +14,8 @@ from rma.views import label_response
 
 
 def _owned_ticket(request, number: str) -> Ticket:
+    if not request.user.is_authenticated:  # the 404 page offers them the login
+        raise Http404
     ticket = get_object_or_404(Ticket.objects.select_related("order__customer"), number=number)
     if ticket.order.customer.user_id != request.user.pk:
         raise Http404  # the same answer as for a ticket that does not exist
@@ -24,15 +25,11 @@ def _owned_ticket(request, number: str) -> Ticket:
 @never_cache
 def ticket_status_owned(request, number: str):
     """The same page for its owner, logged in; anyone else gets a 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), reverse("portal:login"))
     ticket = _owned_ticket(request, number)
     return views.status_page(request, ticket, reverse("portal:my_ticket_label", args=[number]))
 
 
 def ticket_label_owned(request, number: str):
-    if not request.user.is_authenticated:
-        raise Http404
     return label_response(request, _owned_ticket(request, number))
 
 

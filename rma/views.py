@@ -4,7 +4,6 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
@@ -17,9 +16,12 @@ from withdrawals.documents import model_withdrawal_form
 
 def _visible_ticket(request, number: str) -> Ticket:
     """The ticket if it is the user's own or the user is staff who may see tickets;
-    anyone else gets the same 404 as for a ticket that does not exist."""
-    ticket = get_object_or_404(Ticket.objects.select_related("order__customer"), number=number)
+    anyone else, a visitor not logged in included, gets the same 404 as for a ticket that
+    does not exist."""
     user = request.user
+    if not user.is_authenticated:  # a guest's order has no user: None must match nobody
+        raise Http404
+    ticket = get_object_or_404(Ticket.objects.select_related("order__customer"), number=number)
     if user.is_staff and user.has_perm("rma.view_ticket"):
         return ticket
     if ticket.order.customer.user_id == user.pk:
@@ -50,7 +52,6 @@ def inline_pdf(response: HttpResponse, filename: str) -> HttpResponse:
     return response
 
 
-@login_required
 def label_download(request, number: str):
     """The stored A6 label, or the A4 cut-out sheet with `?layout=a4`."""
     return label_response(request, _visible_ticket(request, number))
@@ -71,7 +72,6 @@ def label_response(request, ticket: Ticket) -> HttpResponse:
     return inline_pdf(response, ticket.number + "-label.pdf")
 
 
-@login_required
 def withdrawal_form_download(request, number: str):
     """The model withdrawal form (W3, appendix 2), pre-filled for the ticket's order."""
     ticket = _visible_ticket(request, number)
