@@ -21,6 +21,8 @@ urlpatterns = [
         rma_views.withdrawal_form_download,
         name="ticket_withdrawal_form",
     ),
+    # A customer's photo or document: to the ticket's owner and staff only (else 404).
+    path("attachments/<uuid:key>/", rma_views.attachment_download, name="ticket_attachment"),
     # The configured e-mail provider's bounce webhook (notifications), no other.
     path("anymail/<str:provider>/tracking/", tracking_webhook, name="email_tracking_webhook"),
     # The language switch of the public site (Django's set_language, POST only).

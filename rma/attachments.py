@@ -19,6 +19,7 @@ import io
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -144,8 +146,17 @@ def _not_accepted(name: str) -> AttachmentRefused:
 def _too_large(name: str) -> AttachmentRefused:
     return AttachmentRefused(
         _("%(name)s is larger than %(size)s.")
-        % {"name": name, "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}
+        % {"name": name, "size": _megabytes(settings.ATTACHMENT_MAX_BYTES)}
     )
+
+
+def _megabytes(size: int) -> str:
+    """The limit as people say it: "10 MB", "2.5 MB" ("2,5 MB" in Dutch)."""
+    megabytes = size / 1024**2
+    if megabytes < 1:
+        return filesizeformat(size)
+    places = 0 if megabytes.is_integer() else 1
+    return _("%(size)s MB") % {"size": number_format(megabytes, decimal_pos=places)}
 
 
 def _check(upload: UploadedFile) -> CheckedFile:
@@ -154,12 +165,20 @@ def _check(upload: UploadedFile) -> CheckedFile:
     if not data:
         raise AttachmentRefused(_("%(name)s is empty.") % {"name": name})
     kind = _kind(data)
-    if kind in ("JPEG", "PNG", "HEIF"):
-        content_type, cleaned = _clean_image(data, kind, name)
-    elif kind == "PDF":
+    if kind is None:
+        raise _not_accepted(name)
+    if _hides_something(data, kind):
+        raise AttachmentRefused(
+            _(
+                "%(name)s holds more than a picture or a document (a program, an "
+                "archive or a web page) and cannot be accepted."
+            )
+            % {"name": name}
+        )
+    if kind == "PDF":
         content_type, cleaned = PDF, _clean_pdf(data, name)
     else:
-        raise _not_accepted(name)
+        content_type, cleaned = _clean_image(data, kind, name)
     return CheckedFile(
         name=_with_extension(name, _EXTENSIONS[content_type]),
         content_type=content_type,
@@ -190,6 +209,134 @@ def _kind(data: bytes) -> str | None:
     if data.startswith(b"%PDF-"):
         return "PDF"
     return None
+
+
+# Polyglots: one file that is two things, say a valid JPEG that is also a zip archive (a
+# GIFAR), a web page or a program. Re-encoding would drop the second file, but such a file
+# was made to deceive, so it is refused outright.
+
+# Markup that a browser would run, anywhere in the file. Each pattern is long enough
+# (six or more given bytes) that compressed image data matches it by chance with a
+# negligible probability: a real photo is never refused for it.
+_MARKUP = re.compile(
+    rb"<script|<iframe|<object|<embed[\s/>]|<html[\s>]|<!doctype|<\?php\s|javascript:"
+    rb"|<svg[\s/][^>]{0,200}?(?:xmlns|on\w+\s*=)",
+    re.IGNORECASE,
+)
+# What may not follow an image's end: executables, archives, documents, scripts.
+_FOREIGN_STARTS = (
+    b"MZ",  # Windows (PE)
+    b"\x7fELF",  # Linux
+    b"\xca\xfe\xba\xbe",  # Java class, Mach-O universal
+    b"\xcf\xfa\xed\xfe",  # Mach-O
+    b"PK",  # zip, jar, docx, apk
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\x1f\x8b",  # gzip
+    b"%PDF",
+    b"#!",
+    b"<",  # markup of any kind
+)
+_FOREIGN_INSIDE = (b"This program cannot be run in DOS mode", b"\x7fELF", b"%PDF-")
+
+
+def _hides_something(data: bytes, kind: str) -> bool:
+    """Whether the file is also a zip archive, carries markup, or has an executable, an
+    archive, a document or a script after the image ends (a camera's own trailer, such
+    as a motion photo's video or a second JPEG, is left alone and dropped later)."""
+    if _MARKUP.search(data):
+        return True
+    # A zip is read from its end (its central directory): a GIFAR is a valid image and a
+    # valid archive at once.
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        return True
+    if kind == "PDF":
+        return False  # _clean_pdf refuses anything after %%EOF
+    end = _image_end(data, kind)
+    if end is None:
+        return False  # the decoder judges a file whose structure we do not follow
+    rest = data[end:].lstrip(b"\x00\r\n\t ")
+    if rest.startswith(_FOREIGN_STARTS):
+        return True
+    return any(marker in rest for marker in _FOREIGN_INSIDE)
+
+
+def _image_end(data: bytes, kind: str) -> int | None:
+    """Where the image's own structure ends, or None when it cannot be followed."""
+    if kind == "PNG":
+        return _png_end(data)
+    if kind == "JPEG":
+        return _jpeg_end(data)
+    return _bmff_end(data)
+
+
+def _png_end(data: bytes) -> int | None:
+    i = 8
+    while i + 12 <= len(data):
+        length = int.from_bytes(data[i : i + 4], "big")
+        chunk = data[i + 4 : i + 8]
+        i += 12 + length
+        if chunk == b"IEND":
+            return i if i <= len(data) else None
+    return None
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    """The offset after the first image's EOI marker, following the segments' lengths and
+    the entropy-coded data of each scan."""
+    n = len(data)
+    i = 2  # after SOI
+    while i < n:
+        if data[i] != 0xFF:
+            return None
+        while i < n and data[i] == 0xFF:  # fill bytes
+            i += 1
+        if i >= n:
+            return None
+        marker = data[i]
+        i += 1
+        if marker == 0xD9:  # EOI
+            return i
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            continue
+        if i + 2 > n:
+            return None
+        length = int.from_bytes(data[i : i + 2], "big")
+        if length < 2:
+            return None
+        i += length
+        if marker == 0xDA:  # SOS: skip the scan's data up to the next real marker
+            while True:
+                j = data.find(b"\xff", i)
+                if j < 0 or j + 1 >= n:
+                    return None
+                following = data[j + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    i = j + 2
+                elif following == 0xFF:
+                    i = j + 1
+                else:
+                    i = j
+                    break
+    return None
+
+
+def _bmff_end(data: bytes) -> int | None:
+    """The end of the last ISO base media box (HEIF) that fits in the file."""
+    n = len(data)
+    i = 0
+    while i + 8 <= n:
+        size = int.from_bytes(data[i : i + 4], "big")
+        if size == 0:
+            return n
+        if size == 1:
+            if i + 16 > n:
+                return i
+            size = int.from_bytes(data[i + 8 : i + 16], "big")
+        if size < 8 or i + size > n:
+            return i
+        i += size
+    return i
 
 
 # Images
