@@ -195,6 +195,7 @@ class TicketAdmin(LargeTableAdmin):
         "vendor_ticket_number",
         "vendor_rma_number",
         "shipped_on",
+        "carrier",
         "tracking_number",
         "rejection_reason",
         "resolution",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.utils.dateparse import parse_date
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,18 @@ _HAPPENED = {
 }
 
 
+# What the customer told us about their parcel (R10), as their own timeline says it.
+_TOLD = {
+    "shipped_on": _("You told us you shipped the parcel on {value}."),
+    "carrier": _("You told us the carrier: {value}."),
+    "tracking_number": _("You gave us the tracking number {value}."),
+}
+_WITHDRAWN = {
+    "carrier": _("You removed the carrier."),
+    "tracking_number": _("You removed the tracking number."),
+}
+
+
 @dataclass(frozen=True)
 class Step:
     at: datetime
@@ -48,6 +61,7 @@ class TicketStatus:
     send_back_by: date | None  # W6
     refund_due_on: date | None  # W7
     has_label: bool
+    may_give_shipping: bool  # R10: the customer tells where the parcel is
     next_step: Sentence
     timeline: list[Step]
 
@@ -61,6 +75,8 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
     timeline = []
     for event in events:
         if event.kind != EventKind.TRANSITION:
+            if not event.internal:  # the customer's own shipping details (R10)
+                timeline.append(Step(at=event.at, what=_told(event.data)))
             continue  # staff's edits of details are theirs
         what = _HAPPENED[State(event.to_state)]
         if event is opened and is_withdrawal:
@@ -86,9 +102,23 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
         send_back_by=send_back_by,
         refund_due_on=ticket.refund_due_on,
         has_label=ticket.goods_to_return and ticket.state in LABELLED_STATES,
+        may_give_shipping=ticket.goods_to_return and ticket.state == State.AUTHORIZED,
         next_step=_next_step(ticket, send_back_by),
         timeline=timeline,
     )
+
+
+def _told(data: dict) -> Sentence:
+    """A change the customer made to their shipping details, in their words."""
+    field, value = data.get("field"), data.get("new")
+    if field not in _TOLD:
+        return _("You changed the details of your parcel.")
+    if value in (None, ""):
+        return _WITHDRAWN.get(field, _("You changed the details of your parcel."))
+    if field == "shipped_on":
+        day = parse_date(value) if isinstance(value, str) else value
+        value = long_date(day) if isinstance(day, date) else value
+    return format_lazy(_TOLD[field], value=value)
 
 
 def _next_step(ticket: Ticket, send_back_by: date | None) -> Sentence:
@@ -102,6 +132,11 @@ def _next_step(ticket: Ticket, send_back_by: date | None) -> Sentence:
                 "We refund you by {day}."
             ),
             day=long_date(refund),
+        )
+    if state == State.AUTHORIZED and ticket.shipped_on and not ticket.tracking_number:
+        return _(
+            "Your parcel is on its way to us. Please give us its tracking number, so that "
+            "we can follow it."
         )
     if state == State.AUTHORIZED and ticket.shipped_on:
         return _("Your parcel is on its way to us. We tell you when it has arrived.")

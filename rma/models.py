@@ -94,6 +94,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     goods_to_return = models.BooleanField(_("goods to send back"), default=True)
     shipped_on = models.DateField(_("customer shipped on"), null=True, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=80, blank=True)  # R10
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)  # R10: who carries it
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     resolution = models.CharField(_("resolution"), max_length=30, choices=Resolution, blank=True)
     # The outbox's rows about this ticket (`Email.objects.filter(ticket=...)` reads them).

@@ -1,13 +1,17 @@
 """What people do with tickets: open one, move it through its lifecycle
-(`lifecycle.py`), change the details that drive its deadlines (`details.py`), and
+(`lifecycle.py`), change the details that drive its deadlines (`details.py`), write
+to each other about it (`messages.py`), and
 register a consumer's withdrawal, authorized at once (`withdrawals.py`)."""
 
 from rma.errors import TicketError
 from rma.services.details import (
+    CUSTOMER_DETAIL_FIELDS,
     DETAIL_FIELDS,
     DETAIL_TOO_LONG,
     NOT_ALLOWED_TO_EDIT,
+    SHIPPED_BEFORE_REQUEST,
     SHIPPED_IN_FUTURE,
+    SHIPPING_NOT_NOW,
     ticket_details_check,
     ticket_details_set,
 )
@@ -23,6 +27,14 @@ from rma.services.lifecycle import (
     ticket_reject,
     ticket_resolve,
     ticket_transitions_for,
+)
+from rma.services.messages import (
+    MESSAGE_EMPTY,
+    MESSAGE_MAX_LENGTH,
+    MESSAGE_TOO_LONG,
+    NOT_ALLOWED_TO_WRITE,
+    message_check,
+    message_post,
 )
 from rma.services.withdrawals import (
     NOTHING_CHOSEN,
@@ -42,10 +54,19 @@ __all__ = [
     "notice_scan_extension",
     "withdrawal_preview",
     "withdrawal_register",
+    "CUSTOMER_DETAIL_FIELDS",
     "DETAIL_FIELDS",
     "DETAIL_TOO_LONG",
     "NOT_ALLOWED_TO_EDIT",
+    "SHIPPED_BEFORE_REQUEST",
     "SHIPPED_IN_FUTURE",
+    "SHIPPING_NOT_NOW",
+    "MESSAGE_EMPTY",
+    "MESSAGE_MAX_LENGTH",
+    "MESSAGE_TOO_LONG",
+    "NOT_ALLOWED_TO_WRITE",
+    "message_check",
+    "message_post",
     "LineRequest",
     "TicketError",
     "ticket_authorize",
