@@ -90,7 +90,11 @@ class Vendor(models.Model):
     )
     support_url = models.URLField(_("support portal"), blank=True)
     rma_portal_url = models.URLField(_("RMA portal"), blank=True)
-    instructions = models.TextField(_("instructions for customers"), blank=True)
+    # What the customer does at the vendor (V2, V3), in each language of the site: a Dutch
+    # page never shows the English text (issue 15); without one, the portal says it in
+    # its own translated words.
+    instructions = models.TextField(_("instructions for customers (English)"), blank=True)
+    instructions_nl = models.TextField(_("instructions for customers (Dutch)"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -99,6 +103,10 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def instructions_in(self, language: str) -> str:
+        """The vendor's instructions in `language` ("nl", "en", "nl-nl"), or ""."""
+        return self.instructions_nl if language.lower().startswith("nl") else self.instructions
 
 
 class Product(models.Model):

@@ -78,6 +78,8 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "lines": lines,
         "route": vendor.route if vendor else Route.VIA_SHOP,
         "vendor": vendor,
+        # In the e-mail's language only: a Dutch e-mail never carries the English text.
+        "vendor_instructions": vendor.instructions_in(customer.language) if vendor else "",
         "vendor_ticket_number": ticket.vendor_ticket_number,
         # R8: devices holding a login must come back factory reset and unlinked.
         "has_login": any(ProductFlag.HAS_LOGIN in line.order_line.product.flags for line in lines),

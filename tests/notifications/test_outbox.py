@@ -216,6 +216,27 @@ def test_the_authorization_email_explains_the_vendor_portal_route(bram, support)
     assert "copy of the invoice" in text  # R9
 
 
+def test_a_dutch_email_gives_the_vendors_dutch_instructions_never_the_english(anna, support):
+    from orders.models import Vendor
+
+    ticket = submit(anna)  # Anna reads Dutch
+    vendor = Vendor.objects.filter(pk=ticket.lines.get().order_line.product.vendor_id)
+    vendor.update(
+        route="vendor_direct",
+        rma_portal_url="https://rma.example.com/ui",
+        instructions="Attach a photo of the serial.",
+    )
+    ticket = rma_services.ticket_authorize(ticket=ticket, by=support)
+    email = Email.objects.get(ticket=ticket, kind="ticket_authorized")
+    without_dutch = email_render(email)[1]
+    vendor.update(instructions_nl="Voeg een foto van het serienummer toe.")
+    with_dutch = email_render(email)[1]
+
+    assert "Attach a photo" not in without_dutch and "https://rma.example.com/ui" in without_dutch
+    assert "Voeg een foto van het serienummer toe." in with_dutch
+    assert "Attach a photo" not in with_dutch
+
+
 def test_the_authorization_email_carries_the_label_pdf(anna, support):
     ticket = rma_services.ticket_authorize(ticket=submit(anna), by=support)
     email = Email.objects.get(ticket=ticket, kind="ticket_authorized")
