@@ -109,6 +109,7 @@ def ticket_create(
     note: str = "",
     factory_reset_confirmed: bool = False,
     vendor_ticket_number: str = "",
+    vendor_rma_number: str = "",
     notice_on: date | None = None,
     event_data: dict[str, object] | None = None,
 ) -> Ticket:
@@ -147,6 +148,7 @@ def ticket_create(
         customer_note=note,
         factory_reset_confirmed=factory_reset_confirmed,
         vendor_ticket_number=vendor_ticket_number,
+        vendor_rma_number=vendor_rma_number,  # V2: the RMA opened at the vendor's portal
         notice_on=notice_on,
         # W7: the refund's due day, fixed at notice with the legal calendar (W2).
         refund_due_on=refund_due_by(notice_on, calendar) if notice_on else None,
