@@ -393,6 +393,8 @@ def _pixels_only(image: Image.Image) -> Image.Image:
             upright = ImageCms.profileToProfile(upright, source, srgb) or upright
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass
+    if upright.mode.startswith("I;16"):  # 16-bit grey (scanners): scale, do not clip
+        upright = upright.convert("I").point(lambda value: value / 256).convert("L")
     if upright.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
         upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
     clean = Image.new(upright.mode, upright.size)

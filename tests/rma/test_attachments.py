@@ -376,6 +376,50 @@ def test_the_size_limit_reads_as_people_say_it(settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(lambda: image_bytes(progressive=True) + ELF, id="progressive JPEG"),
+        pytest.param(lambda: image_bytes(restart_marker_blocks=1) + ELF, id="restart markers"),
+    ],
+)
+def test_it_finds_a_program_after_the_end_of_any_jpeg(ticket, content):
+    with pytest.raises(AttachmentRefused, match="holds more than a picture"):
+        upload(ticket, SimpleUploadedFile("photo.jpg", content()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        pytest.param(lambda: image_bytes(size=(16, 12)), id="a second picture (MPF)"),
+        pytest.param(
+            lambda: b"\x00\x00\x00\x18ftypmp42" + random.Random(2).randbytes(4000),
+            id="a motion photo's video",
+        ),
+    ],
+)
+def test_a_cameras_own_trailer_is_accepted_and_dropped(ticket, trailer):
+    extra = trailer()
+
+    (attachment,) = upload(ticket, SimpleUploadedFile("photo.jpg", image_bytes() + extra))
+
+    assert extra not in attachment.file.read()
+
+
+@pytest.mark.django_db
+def test_a_16_bit_grey_scan_keeps_its_greys(ticket):
+    out = io.BytesIO()
+    Image.new("I;16", (20, 10), 32768).save(out, "PNG")
+
+    (attachment,) = upload(ticket, SimpleUploadedFile("scan.png", out.getvalue()))
+
+    with Image.open(attachment.file) as image:
+        assert image.mode == "L"
+        assert image.getpixel((0, 0)) == 128
+
+
+@pytest.mark.django_db
 def test_a_photo_comes_back_upright_without_its_gps_position(ticket, private_root):
     photo = SimpleUploadedFile("IMG_0042.JPG", with_gps_and_orientation(), "image/jpeg")
 
