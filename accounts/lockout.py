@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
 
 # AccessAttempt.username's length.
 _MAX_USERNAME = 255
@@ -81,18 +82,32 @@ class LockoutHandler(AxesDatabaseHandler):
         return count
 
 
+# The customers' lockout page, in the public site's look (templates/portal/account/).
+SITE_LOCKED_OUT_TEMPLATE = "portal/account/locked_out.html"
+
+
+def _from_admin(request: HttpRequest) -> bool:
+    try:
+        return request.path.startswith(reverse("admin:index"))
+    except NoReverseMatch:
+        return False
+
+
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """The answer to a locked-out login (AXES_LOCKOUT_CALLABLE): 429 with Retry-After, the
-    same page whether or not the address has an account."""
+    same page whether or not the address has an account; in the admin's look for the staff's
+    login, in the public site's for the customers' (and any other)."""
     from django.contrib import admin
 
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 15 * 60
-    context = {
-        **admin.site.each_context(request),
-        "minutes": math.ceil(seconds / 60),
-    }
-    response = TemplateResponse(request, "accounts/locked_out.html", context, status=429)
+    context: dict = {"minutes": math.ceil(seconds / 60)}
+    if _from_admin(request):
+        context.update(admin.site.each_context(request))
+        template = "accounts/locked_out.html"
+    else:
+        template = SITE_LOCKED_OUT_TEMPLATE
+    response = TemplateResponse(request, template, context, status=429)
     response.render()
     response["Retry-After"] = str(seconds)
     return response

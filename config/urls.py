@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import EmailAdminAuthenticationForm
 from config.api import api
 from notifications.webhooks import tracking_webhook
+from portal import account as portal_account
 from rma import views as rma_views
 
 admin.site.site_header = _("Retour — returns desk")
@@ -25,8 +26,9 @@ urlpatterns = [
     path("attachments/<uuid:key>/", rma_views.attachment_download, name="ticket_attachment"),
     # The configured e-mail provider's bounce webhook (notifications), no other.
     path("anymail/<str:provider>/tracking/", tracking_webhook, name="email_tracking_webhook"),
-    # The language switch of the public site (Django's set_language, POST only).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch of the public site (Django's set_language, POST only), which
+    # also keeps a logged-in customer's choice on their profile.
+    path("i18n/setlang/", portal_account.set_language, name="set_language"),
     # The public site: the withdrawal function (art. 11a) and the status pages.
     path("", include("portal.urls")),
 ]
