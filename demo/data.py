@@ -149,6 +149,10 @@ ORDERS = [
     DemoOrder(
         "WS-DEMO-008", "tom@example.com", 6, [("GS-GRP2614", 4), ("IP-IP112", 3), ("HK-NVR-8CH", 1)]
     ),
+    # Anna's Grandstream phone, past its withdrawal period and well within its warranty:
+    # the portal's defect RMA asks for Grandstream support's ticket number (V3) and the
+    # factory reset (R8). NetPartners' WS-DEMO-006 is the partner's order error (P1).
+    DemoOrder("WS-DEMO-009", "anna@example.nl", 60, [("GS-GRP2614", 1)]),
 ]
 
 

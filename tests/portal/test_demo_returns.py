@@ -1,0 +1,63 @@
+"""`make run`'s demo lets its two customers file the portal's showcase returns: Anna a
+defect of her Grandstream phone (V3, R8), NetPartners an order error restocked as store
+credit (P1)."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from demo.data import seed_demo
+from orders.models import Customer
+from rma.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert seed_demo(timezone.localdate())
+
+
+def test_anna_files_a_defect_for_her_grandstream_phone(client, demo):
+    anna = Customer.objects.get(email="anna@example.nl").user
+    client.force_login(anna)
+    address = reverse("portal:file_return", args=["WS-DEMO-009"])
+    data = {
+        "action": "submit",
+        "quantity-1": "1",
+        "serial-1": "GSGRP261009000",
+        "reason": "defective",
+        "note": "Geen kiestoon.",
+        "factory_reset": "1",
+    }
+
+    assert address in client.get(reverse("portal:my_returns")).content.decode()
+    refused = client.post(address, data)
+    accepted = client.post(address, {**data, "vendor_ticket_number": "GS-500123"})
+
+    assert refused.status_code == 400
+    assert "(V3)" in html.unescape(refused.content.decode())
+    assert accepted.status_code == 302
+    ticket = Ticket.objects.get(order__number="WS-DEMO-009")
+    assert ticket.vendor_ticket_number == "GS-500123"
+
+
+def test_netpartners_sees_the_restocking_as_store_credit(client, demo):
+    partner = Customer.objects.get(email="orders@netpartners.example").user
+    client.force_login(partner)
+
+    response = client.post(
+        reverse("portal:file_return", args=["WS-DEMO-006"]),
+        {"action": "refresh", "quantity-1": "1", "reason": "order_error"},
+        headers={"Accept-Language": "en"},
+    )
+
+    text = html.unescape(response.content.decode())
+    assert "20% partner restocking fee" in text
+    assert "(P1)" in text
+    assert "12" in text and "€\xa0143.20" in text  # 179.00 less 20%, as store credit
