@@ -31,8 +31,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -67,6 +67,27 @@ class AttachmentRefused(TicketError):
     """A file the customer sent that is not stored, with a sentence naming it."""
 
 
+# What the customer reads, each sentence naming the file (%(name)s).
+TOO_MANY = ngettext_lazy(
+    "At most %(count)d file can be attached.", "At most %(count)d files can be attached.", "count"
+)
+NOT_ACCEPTED = _("%(name)s is not a JPEG, PNG, HEIC or PDF file.")
+TOO_LARGE = _("%(name)s is larger than %(size)s.")
+EMPTY = _("%(name)s is empty.")
+HIDES_SOMETHING = _(
+    "%(name)s holds more than a picture or a document (a program, an archive or a web "
+    "page) and cannot be accepted."
+)
+TOO_MANY_PIXELS = _("%(name)s has too many pixels to be a photo.")
+PDF_TRAILING = _("%(name)s has other data after the end of the PDF.")
+PDF_ENCRYPTED = _("%(name)s is protected with a password; please send it without one.")
+PDF_ACTIVE = _(
+    "%(name)s contains scripts, actions or embedded files; please send a plain PDF or a photo."
+)
+PDF_UNREADABLE = _("%(name)s cannot be read as a PDF file.")
+MEGABYTES = _("%(size)s MB")
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     """A file that passed the check: its cleaned bytes, the type read from them, and the
@@ -89,14 +110,7 @@ def attachments_check(files: Sequence[UploadedFile]) -> list[CheckedFile]:
     """
     max_count = settings.ATTACHMENT_MAX_COUNT
     if len(files) > max_count:
-        raise AttachmentRefused(
-            ngettext(
-                "At most %(count)d file can be attached.",
-                "At most %(count)d files can be attached.",
-                max_count,
-            )
-            % {"count": max_count}
-        )
+        raise AttachmentRefused(TOO_MANY % {"count": max_count})
     return [_check(upload) for upload in files]
 
 
@@ -112,9 +126,11 @@ def attachments_store(
 
     Each file gets a random name in the private storage (rma.models._attachment_path);
     the customer's name is kept in `name` only. Call it inside your transaction: if
-    storing one file fails, the files already written are removed again.
+    storing one file fails, the files already written are removed again. (Should your
+    transaction roll back after this returns, the files stay on disk without a row:
+    unreachable, as no URL names them.)
     """
-    stored: list[Attachment] = []
+    written: list[Attachment] = []
     try:
         for checked in files:
             attachment = Attachment(
@@ -127,26 +143,25 @@ def attachments_store(
             )
             extension = _EXTENSIONS[checked.content_type]
             attachment.file.save(f"upload.{extension}", ContentFile(checked.data), save=False)
+            written.append(attachment)
             attachment.save()
-            stored.append(attachment)
     except BaseException:
-        for attachment in stored:
+        for attachment in written:
             attachment.file.delete(save=False)
         raise
-    return stored
+    return written
 
 
 # The refusals, each naming the file.
 
 
 def _not_accepted(name: str) -> AttachmentRefused:
-    return AttachmentRefused(_("%(name)s is not a JPEG, PNG, HEIC or PDF file.") % {"name": name})
+    return AttachmentRefused(NOT_ACCEPTED % {"name": name})
 
 
 def _too_large(name: str) -> AttachmentRefused:
     return AttachmentRefused(
-        _("%(name)s is larger than %(size)s.")
-        % {"name": name, "size": _megabytes(settings.ATTACHMENT_MAX_BYTES)}
+        TOO_LARGE % {"name": name, "size": _megabytes(settings.ATTACHMENT_MAX_BYTES)}
     )
 
 
@@ -156,25 +171,19 @@ def _megabytes(size: int) -> str:
     if megabytes < 1:
         return filesizeformat(size)
     places = 0 if megabytes.is_integer() else 1
-    return _("%(size)s MB") % {"size": number_format(megabytes, decimal_pos=places)}
+    return MEGABYTES % {"size": number_format(megabytes, decimal_pos=places)}
 
 
 def _check(upload: UploadedFile) -> CheckedFile:
     name = safe_name(upload.name or "")
     data = _read(upload, name)
     if not data:
-        raise AttachmentRefused(_("%(name)s is empty.") % {"name": name})
+        raise AttachmentRefused(EMPTY % {"name": name})
     kind = _kind(data)
     if kind is None:
         raise _not_accepted(name)
     if _hides_something(data, kind):
-        raise AttachmentRefused(
-            _(
-                "%(name)s holds more than a picture or a document (a program, an "
-                "archive or a web page) and cannot be accepted."
-            )
-            % {"name": name}
-        )
+        raise AttachmentRefused(HIDES_SOMETHING % {"name": name})
     if kind == "PDF":
         content_type, cleaned = PDF, _clean_pdf(data, name)
     else:
@@ -355,17 +364,13 @@ def _clean_image(data: bytes, kind: str, name: str) -> tuple[str, bytes]:
             with Image.open(io.BytesIO(data), formats=[kind]) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise AttachmentRefused(
-                        _("%(name)s has too many pixels to be a photo.") % {"name": name}
-                    )
+                    raise AttachmentRefused(TOO_MANY_PIXELS % {"name": name})
                 image.load()  # decode all of it: a truncated or forged file fails here
                 clean = _pixels_only(image)
     except AttachmentRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise AttachmentRefused(
-            _("%(name)s has too many pixels to be a photo.") % {"name": name}
-        ) from None
+        raise AttachmentRefused(TOO_MANY_PIXELS % {"name": name}) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise _not_accepted(name) from None
     except Exception:  # a decoder's own failure on a forged file
@@ -440,26 +445,15 @@ _END = re.compile(rb"%%EOF[\s\x00]*\Z")
 def _clean_pdf(data: bytes, name: str) -> bytes:
     """Read the PDF with pypdf, refuse what can act, and write it out again."""
     if not _END.search(data[-1024:]):
-        raise AttachmentRefused(
-            _("%(name)s has other data after the end of the PDF.") % {"name": name}
-        )
+        raise AttachmentRefused(PDF_TRAILING % {"name": name})
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise AttachmentRefused(
-                _("%(name)s is protected with a password; please send it without one.")
-                % {"name": name}
-            )
+            raise AttachmentRefused(PDF_ENCRYPTED % {"name": name})
         if len(reader.pages) == 0:
             raise _unreadable_pdf(name)
         if _acts(reader.trailer):
-            raise AttachmentRefused(
-                _(
-                    "%(name)s contains scripts, actions or embedded files; "
-                    "please send a plain PDF or a photo."
-                )
-                % {"name": name}
-            )
+            raise AttachmentRefused(PDF_ACTIVE % {"name": name})
         writer = PdfWriter(clone_from=reader)
         _drop_pdf_metadata(writer)
         out = io.BytesIO()
@@ -472,7 +466,7 @@ def _clean_pdf(data: bytes, name: str) -> bytes:
 
 
 def _unreadable_pdf(name: str) -> AttachmentRefused:
-    return AttachmentRefused(_("%(name)s cannot be read as a PDF file.") % {"name": name})
+    return AttachmentRefused(PDF_UNREADABLE % {"name": name})
 
 
 def _acts(trailer: DictionaryObject) -> bool:
@@ -527,7 +521,7 @@ def safe_name(name: str) -> str:
         stem, extension = name, ""
     stem = stem[:100]
     name = f"{stem}.{extension[:10]}" if extension else stem
-    return name or _("attachment")
+    return name or str(_("attachment"))
 
 
 def _with_extension(name: str, extension: str) -> str:

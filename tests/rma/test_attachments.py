@@ -17,12 +17,17 @@ import pytest
 import time_machine
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import DataError, transaction
 from PIL import ExifTags, Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
-from rma.attachments import AttachmentRefused, attachments_check, attachments_store
+from rma.attachments import (
+    AttachmentRefused,
+    CheckedFile,
+    attachments_check,
+    attachments_store,
+)
 from rma.models import Attachment
 from rma.states import State
 from tests.factories import AMSTERDAM, UserFactory
@@ -510,6 +515,17 @@ def test_files_go_with_the_message_they_came_with(ticket):
     (attachment,) = attachments_store(ticket=ticket, files=checked, by=None, message=message)
 
     assert list(message.attachments.all()) == [attachment]
+
+
+@pytest.mark.django_db
+def test_a_failed_store_leaves_no_file_behind(ticket, private_root):
+    (good,) = attachments_check([jpeg()])
+    too_long = CheckedFile(name="x" * 300 + ".jpg", content_type=good.content_type, data=good.data)
+
+    with pytest.raises(DataError):
+        attachments_store(ticket=ticket, files=[good, too_long], by=None)
+
+    assert stored_files(private_root) == []
 
 
 # The download
