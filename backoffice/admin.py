@@ -21,7 +21,7 @@ from orders.admin import ReadOnlyInline
 from orders.models import Order
 from policies.reasons import Reason, goes_to_vendor
 from rma import services
-from rma.models import NoticeChannel, Ticket, TicketLine
+from rma.models import Attachment, NoticeChannel, Ticket, TicketLine, TicketMessage
 from rma.search import ticket_search
 from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
 from vendors.models import VendorCase
@@ -125,6 +125,36 @@ class TransitionForm(forms.Form):
     name = forms.ChoiceField(choices=list(TRANSITION_LABELS.items()))
     note = forms.CharField(required=False)
     resolution = forms.ChoiceField(choices=[("", "—"), *Resolution.choices], required=False)
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(max_length=services.MESSAGE_MAX_LENGTH)
+
+
+def _thread_context(ticket: Ticket, user) -> dict:
+    """The thread with the customer (issue 16 §6), apart from the internal notes of the
+    history: its messages, whether the customer waits for an answer, and every file the
+    customer sent. Three queries, whatever their number."""
+    thread = list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("by")
+        .prefetch_related("attachments")
+        .order_by("at", "pk")
+    )
+    attachments = list(
+        Attachment.objects.filter(ticket=ticket).select_related("by").order_by("at", "pk")
+    )
+    # The customer's messages since support last wrote: new, not answered yet.
+    last_answer = max((i for i, m in enumerate(thread) if not m.from_customer), default=-1)
+    unanswered = thread[last_answer + 1 :]
+    return {
+        "thread": thread,
+        "unanswered": {message.pk for message in unanswered},
+        "waiting_since": unanswered[0].at if unanswered else None,
+        "attachments": attachments,
+        "may_answer": user.has_perm("rma.change_ticket"),
+        "message_max_length": services.MESSAGE_MAX_LENGTH,
+    }
 
 
 def _vendor_cases_context(ticket: Ticket, user) -> dict:
@@ -233,6 +263,11 @@ class TicketAdmin(LargeTableAdmin):
                 name="rma_ticket_transition",
             ),
             path(
+                "<int:pk>/message/",
+                self.admin_site.admin_view(self.message_view),
+                name="rma_ticket_message",
+            ),
+            path(
                 "<int:pk>/notice-scan/",
                 self.admin_site.admin_view(self.notice_scan_view),
                 name="rma_ticket_notice_scan",
@@ -302,6 +337,7 @@ class TicketAdmin(LargeTableAdmin):
             extra_context["has_label"] = ticket.state in LABELLED_STATES and ticket.goods_to_return
             extra_context.update(_vendor_cases_context(ticket, request.user))
             extra_context["timeline"] = ticket_timeline(ticket)
+            extra_context.update(_thread_context(ticket, request.user))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -309,6 +345,35 @@ class TicketAdmin(LargeTableAdmin):
         history (who, when, old → new)."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         services.ticket_details_set(ticket=obj, by=request.user, changes=changes)
+
+    def message_view(self, request, pk: int):
+        """Support answers the customer: the message joins the thread and is e-mailed
+        to them in their language."""
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if not self.has_view_permission(request, ticket):
+            raise Http404
+        back = HttpResponseRedirect(
+            reverse("admin:rma_ticket_change", args=[pk]) + "#retour-thread"
+        )
+        form = AnswerForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            messages.error(request, _("Write the answer before sending it."))
+            return back
+        try:
+            services.message_post(
+                ticket=ticket,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                from_customer=False,
+            )
+        except services.TicketError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Your answer was sent to %(email)s.") % {"email": ticket.order.customer.email},
+            )
+        return back
 
     def transition_view(self, request, pk: int):
         ticket = get_object_or_404(Ticket, pk=pk)

@@ -78,6 +78,6 @@ def message_post(
                 ticket=locked,
                 kind="staff_message",
                 stage=f"message-{message.pk}",
-                context={"message": text},
+                context={"message": text, "note": ""},
             )
     return message
