@@ -14,8 +14,7 @@ from ninja import Router, Schema, Status
 
 from accounts.api_auth import API_ERRORS, has_permission, token_or_session
 from core.text import readable
-from orders.models import Order
-from orders.selectors import order_for_rules
+from orders.selectors import RulesOrder, rules_order
 from refunds.reports import ReportError, parse_day, refund_quote, returnability
 
 router = Router(tags=["returns"], auth=token_or_session)
@@ -40,18 +39,17 @@ class QuoteRequest(Schema):
     store_credit: bool = False
 
 
-def _visible_order(request, number: str) -> Order | None:
+def _visible_order(request, number: str) -> RulesOrder | None:
     """The order if this user may see it: staff with order access, or its own customer."""
     if not readable(number):
         return None  # no order number holds a NUL byte or a lone surrogate
-    try:
-        order = order_for_rules(number)
-    except Order.DoesNotExist:
+    order = rules_order(number)
+    if order is None:
         return None
     user = request.user
     if user.is_staff and has_permission(user, "orders.view_order"):
         return order
-    return order if order.customer.user_id == user.pk else None
+    return order if order.customer_user_id == user.pk else None
 
 
 def _not_found(number: str) -> Status:

@@ -22,7 +22,7 @@ from core.calendar import SHOP_CALENDAR, LegalCalendar
 from core.text import readable
 from orders.facts import OrderFacts
 from orders.models import Order
-from orders.selectors import order_facts, order_for_rules
+from orders.selectors import RulesOrder, order_facts, rules_order
 from policies.reasons import Reason
 from policies.selectors import rules_configuration
 from policies.terms import Terms
@@ -141,24 +141,28 @@ def _terms_and_calendar(preset: str | None) -> tuple[Terms, LegalCalendar]:
     return terms, configuration.calendar
 
 
-def _order(number: str) -> Order:
-    try:
-        if not readable(number):
-            raise Order.DoesNotExist  # no order number holds a NUL byte or a lone surrogate
-        return order_for_rules(number)
-    except Order.DoesNotExist:
-        raise ReportError(_("There is no order %(number)s.") % {"number": number}) from None
+def _order(number: str) -> RulesOrder:
+    order = rules_order(number) if readable(number) else None  # no number holds a NUL byte
+    if order is None:
+        raise ReportError(_("There is no order %(number)s.") % {"number": number})
+    return order
 
 
-def returnability(order: Order | str, *, on: dt.date, preset: str | None = None) -> dict:
+def _facts(order: Order | RulesOrder) -> OrderFacts:
+    return order.facts if isinstance(order, RulesOrder) else order_facts(order)
+
+
+def returnability(
+    order: Order | RulesOrder | str, *, on: dt.date, preset: str | None = None
+) -> dict[str, Any]:
     """Appendix B's returnability report of an order on a day."""
     order = _order(order) if isinstance(order, str) else order
     terms, calendar = _terms_and_calendar(preset)
-    return returnability_report(order_facts(order), terms, on, calendar=calendar)
+    return returnability_report(_facts(order), terms, on, calendar=calendar)
 
 
 def refund_quote(
-    order: Order | str,
+    order: Order | RulesOrder | str,
     *,
     lines: Sequence[tuple[str, int]],
     reason: str,
@@ -177,7 +181,7 @@ def refund_quote(
     terms, calendar = _terms_and_calendar(preset)
     try:
         return quote(
-            order_facts(order),
+            _facts(order),
             lines,
             reason=reason,
             terms=terms,
@@ -185,7 +189,9 @@ def refund_quote(
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
             calendar=calendar,
-            withdrawn_elsewhere=units_withdrawn(order),
+            withdrawn_elsewhere=units_withdrawn(
+                order if isinstance(order, Order) else Order(pk=order.pk)
+            ),
         ).as_dict()
     except QuoteError as error:
         raise ReportError(str(error)) from None

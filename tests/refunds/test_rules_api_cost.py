@@ -28,10 +28,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The token with its user, the order with its customer, the user's permissions, then the
-# facts: the lines (with products and vendors), the shipments (with what each held), the
-# payments and discounts. The policies and the legal calendar are remembered.
-RETURNABILITY_QUERIES = 6
+# The token with its user, the order with its customer and its lines (with products and
+# vendors), the user's permissions, then the rest of the facts: the shipments (with what
+# each held), the payments and discounts. The policies and the legal calendar are remembered.
+RETURNABILITY_QUERIES = 5
 # … and the units other withdrawals of the order hold (W8).
 QUOTE_QUERIES = RETURNABILITY_QUERIES + 1
 
