@@ -227,11 +227,9 @@ def _kind(data: bytes) -> str | None:
 # Markup that a browser would run, anywhere in the file. Each pattern is long enough
 # (six or more given bytes) that compressed image data matches it by chance with a
 # negligible probability: a real photo is never refused for it.
-_MARKUP = re.compile(
-    rb"<script|<iframe|<object|<embed[\s/>]|<html[\s>]|<!doctype|<\?php\s|javascript:"
-    rb"|<svg[\s/][^>]{0,200}?(?:xmlns|on\w+\s*=)",
-    re.IGNORECASE,
-)
+# Searched in the lower-cased file: plain substrings first (fast), then a pattern.
+_MARKUP_WORDS = (b"<script", b"<iframe", b"<object", b"<!doctype", b"javascript:")
+_MARKUP = re.compile(rb"<(?:embed[\s/>]|html[\s>]|\?php\s|svg[\s/][^>]{0,200}?(?:xmlns|on\w+\s*=))")
 # What may not follow an image's end: executables, archives, documents, scripts.
 _FOREIGN_STARTS = (
     b"MZ",  # Windows (PE)
@@ -253,7 +251,8 @@ def _hides_something(data: bytes, kind: str) -> bool:
     """Whether the file is also a zip archive, carries markup, or has an executable, an
     archive, a document or a script after the image ends (a camera's own trailer, such
     as a motion photo's video or a second JPEG, is left alone and dropped later)."""
-    if _MARKUP.search(data):
+    lowered = data.lower()
+    if any(word in lowered for word in _MARKUP_WORDS) or _MARKUP.search(lowered):
         return True
     # A zip is read from its end (its central directory): a GIFAR is a valid image and a
     # valid archive at once.

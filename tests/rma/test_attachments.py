@@ -19,6 +19,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DataError, transaction
 from PIL import ExifTags, Image
+from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
@@ -132,6 +133,12 @@ def png_declaring(width, height):
     )
 
 
+def text_chunk(key, value):
+    info = PngInfo()
+    info.add_text(key, value)
+    return info
+
+
 def zip_bytes():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -207,6 +214,12 @@ REFUSED = [
         lambda: image_bytes(comment=b"<script>alert(1)</script>"),
         "photo.jpg holds more than a picture or a document",
         id="polyglot: a JPEG with a script in its comment",
+    ),
+    pytest.param(
+        "photo.png",
+        lambda: image_bytes("PNG", pnginfo=text_chunk("Comment", "<SVG ONLOAD=alert(1)>")),
+        "photo.png holds more than a picture or a document",
+        id="polyglot: a PNG with markup in a text chunk",
     ),
     pytest.param(
         "photo.jpg",
