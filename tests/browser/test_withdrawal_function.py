@@ -258,13 +258,13 @@ def test_the_signed_link_works_and_a_tampered_or_expired_one_is_a_404(
     assert expired.status == 404
 
 
-def test_the_login_page_and_a_customers_own_order_list(site, live_server, anna, width):
-    order = order_of(anna)
+def test_the_login_page_and_a_customers_own_order_list(site, live_server, bram, width):
+    order = order_of(bram)  # Bram reads English: the login speaks his profile's language
     page = site()
 
-    page.goto(live_server.url + "/login/")
+    page.goto(live_server.url + "/login/?next=/withdraw/")  # else: the orders page
     check_page(page, "login")
-    page.get_by_label("E-mail address").fill(anna.email)
+    page.get_by_label("E-mail address").fill(bram.email)
     page.get_by_label("Password").fill("pw-for-tests-only")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/withdraw/$"))
