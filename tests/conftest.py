@@ -31,6 +31,12 @@ def private_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def private_files(settings, tmp_path_factory):
+    """Customers' files land in a folder of the test run's own, never in var/private."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.getbasetemp() / "private"
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in English: a request in Dutch (LocaleMiddleware) leaves Dutch
     active in the test's thread, and the next test on that worker would read it."""

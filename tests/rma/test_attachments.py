@@ -15,7 +15,6 @@ import zlib
 import pillow_heif
 import pytest
 import time_machine
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DataError, transaction
 from PIL import ExifTags, Image
@@ -39,15 +38,9 @@ IN_OCTOBER = time_machine.travel(dt.datetime(2026, 10, 5, 12, 0, tzinfo=AMSTERDA
 
 
 @pytest.fixture
-def private_root(settings, tmp_path, monkeypatch):
-    """The private storage in a folder of the test's own, to see what lands on disk.
-
-    The file field took its storage when the model was defined (Django calls a callable
-    `storage` once), so the setting alone would not move it: the field gets a storage
-    on the test's folder too."""
+def private_root(settings, tmp_path):
+    """The private storage in a folder of the test's own, to see what lands on disk."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-    field = Attachment._meta.get_field("file")
-    monkeypatch.setattr(field, "storage", FileSystemStorage(location=tmp_path, base_url=None))
     return tmp_path
 
 
