@@ -118,12 +118,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 class LoginView(auth_views.LoginView):
     """After login: the `next` address when it is on this site, else the customer's orders
-    and returns, else (before that page exists) the withdrawal function."""
+    and returns, else (before that page exists) the withdrawal function. Staff may log in
+    here too; without a `next` they go to the back office, which is theirs."""
 
     template_name = "portal/login.html"
     authentication_form = EmailAuthenticationForm
 
     def get_default_redirect_url(self) -> str:
+        if self.request.user.is_staff:
+            return reverse("admin:index")
         return _first_url("portal:my_returns", "portal:withdraw")
 
     def form_valid(self, form):

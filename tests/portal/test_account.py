@@ -349,8 +349,26 @@ def test_a_visitor_or_a_staff_member_switching_language_changes_no_profile(clien
     assert Customer.objects.get(pk=anna.pk).language == "nl"
 
 
-def test_a_staff_member_may_log_in_on_the_portal(client):
+def test_a_staff_member_may_log_in_on_the_portal_and_goes_to_the_back_office(client):
     staff = UserFactory(email="staff@webstore4.example", is_staff=True)
 
-    assert log_in(client, staff.email).status_code == 302
+    response = log_in(client, staff.email)
+
+    assert response.status_code == 302 and response["Location"] == "/admin/"
     assert logged_in_as(client) == staff
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+@pytest.mark.parametrize("kind", ["account_activation", "password_reset"])
+def test_each_account_e_mail_renders_in_each_language_with_its_link(kind, language, anna):
+    from notifications.services import email_queue
+
+    email = email_queue(
+        kind=kind, dedupe_key=f"t:{kind}", to=anna.email, language=language, subject=anna.user
+    )
+
+    subject, text, html = email_render(email)
+    assert subject and "\n" not in subject
+    assert "Anna de Vries" in text
+    assert link_in(email).startswith("/account/set-password/")
+    assert f'<html lang="{language}">' in html
