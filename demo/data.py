@@ -31,7 +31,8 @@ from vendors.services import vendor_case_open, vendor_case_send
 DEMO_PASSWORD = "retour-demo"  # noqa: S105 — printed for the embedded default only
 
 VENDORS = [
-    # (name, route, warranty months, DOA days, support portal, RMA portal, instructions)
+    # (name, route, warranty months, DOA days, support portal, RMA portal, instructions in
+    # English and in Dutch)
     (
         "Grandstream",
         Route.VENDOR_VALIDATION_FIRST,
@@ -41,6 +42,8 @@ VENDORS = [
         "",
         "The fault must be validated by Grandstream support first; "
         "give their ticket number when you open the RMA.",
+        "Grandstream-support moet de storing eerst bevestigen; "
+        "vermeld hun ticketnummer als u de retour aanmeldt.",
     ),
     (
         "Ubiquiti",
@@ -50,6 +53,7 @@ VENDORS = [
         "https://help.ui.com/",
         "https://rma.ui.com/",
         "Ubiquiti handles RMAs directly: open one at rma.ui.com.",
+        "Ubiquiti handelt retouren zelf af: meld er een aan op rma.ui.com.",
     ),
     (
         "innovaphone",
@@ -59,12 +63,13 @@ VENDORS = [
         "",
         "https://rma.innovaphone.com/",
         "innovaphone handles RMAs directly: open one at rma.innovaphone.com.",
+        "innovaphone handelt retouren zelf af: meld er een aan op rma.innovaphone.com.",
     ),
-    ("Hikvision", Route.VIA_SHOP, 36, 14, "", "", ""),
-    ("Yealink", Route.VIA_SHOP, 24, 14, "", "", ""),
-    ("Axis", Route.VIA_SHOP, 36, 30, "", "", ""),
-    ("3CX", Route.VIA_SHOP, 12, 0, "", "", ""),
-    ("WebStore4", Route.VIA_SHOP, 24, 14, "", "", ""),
+    ("Hikvision", Route.VIA_SHOP, 36, 14, "", "", "", ""),
+    ("Yealink", Route.VIA_SHOP, 24, 14, "", "", "", ""),
+    ("Axis", Route.VIA_SHOP, 36, 30, "", "", "", ""),
+    ("3CX", Route.VIA_SHOP, 12, 0, "", "", "", ""),
+    ("WebStore4", Route.VIA_SHOP, 24, 14, "", "", "", ""),
 ]
 
 # (sku, name, vendor, unit price, flags)
@@ -250,7 +255,7 @@ def seed_demo(today: dt.date) -> bool:
     """Load the demo once; return False when it was there already."""
     if Order.objects.filter(number=ORDERS[0].number).exists():
         return False
-    for name, route, months, doa, support, portal, instructions in VENDORS:
+    for name, route, months, doa, support, portal, instructions, instructions_nl in VENDORS:
         Vendor.objects.update_or_create(
             name=name,
             defaults=dict(
@@ -260,6 +265,7 @@ def seed_demo(today: dt.date) -> bool:
                 support_url=support,
                 rma_portal_url=portal,
                 instructions=instructions,
+                instructions_nl=instructions_nl,
             ),
         )
     result = import_orders(demo_payload(today))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.periods import Sentence
@@ -233,6 +234,9 @@ class ReturnForm:
         for option in self.chosen:
             if option.vendor.route == route:
                 vendors.setdefault(option.vendor.pk, option.vendor)
+        for vendor in vendors.values():
+            # In the page's language only: a Dutch page never shows the English text.
+            vendor.customer_instructions = vendor.instructions_in(get_language() or "en")
         return list(vendors.values())
 
     @property

@@ -247,6 +247,23 @@ def test_a_v2_vendor_shows_its_portal_and_takes_its_rma_number(client, anna):
     assert Ticket.objects.get().vendor_rma_number == "UI-77"
 
 
+def test_a_dutch_page_shows_the_vendors_dutch_instructions_never_the_english(client, anna):
+    order = grandstream_order(anna)
+    client.force_login(anna.user)
+    data = {"quantity-1": "1", "reason": "defective", "action": "refresh"}
+
+    without_dutch = text_of(client.post(url(order), data, headers={"accept-language": "nl"}))
+    Vendor.objects.filter(name="Grandstream").update(
+        instructions_nl="Grandstream-support moet de storing eerst bevestigen."
+    )
+    with_dutch = text_of(client.post(url(order), data, headers={"accept-language": "nl"}))
+
+    assert "https://helpdesk.grandstream.com/" in without_dutch
+    assert "validated by Grandstream" not in without_dutch
+    assert "Grandstream-support moet de storing eerst bevestigen." in with_dutch
+    assert "validated by Grandstream" not in with_dutch
+
+
 def test_updating_the_form_shows_the_route_and_preview_and_writes_nothing(client, anna):
     order = grandstream_order(anna)
     client.force_login(anna.user)
