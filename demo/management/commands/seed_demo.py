@@ -12,6 +12,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         else:
             self.stdout.write("Demo data is already there.")
-        self.stdout.write("\nRetour runs at http://127.0.0.1:8000/admin/ — demo logins:")
+        self.stdout.write(
+            "\nRetour runs at http://127.0.0.1:8000/ — customers log in at /login/, "
+            "staff at /admin/. Demo logins:"
+        )
         for role, email in demo_logins():
             self.stdout.write(f"  {role:<28} {email:<32} password: {DEMO_PASSWORD}")
