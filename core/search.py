@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -25,19 +26,34 @@ SEARCH_LIMIT = 200
 FREE_TEXT_MIN = 3
 
 
-def matching_pks(sources: Iterable[QuerySet]) -> tuple[set[int], bool]:
+@dataclass(frozen=True)
+class NewestBy:
+    """A source whose newest rows are told by another column than its pk, one that an
+    index walks in that order (say a ticket's order lines by their own pk, newest first):
+    the database stops at the limit instead of sorting every match. Rows may repeat
+    (one per line); the pks found are a set."""
+
+    queryset: QuerySet
+    ordering: str
+
+
+def matching_pks(sources: Iterable[QuerySet | NewestBy]) -> tuple[set[int], bool]:
     """The primary keys each source finds (the newest `SEARCH_LIMIT` of each), and whether
     any source had more.
 
     A source that joins a multi-valued relation (a ticket's lines) says `.distinct()`
-    itself; the others must not: without DISTINCT the database can walk the pk index
-    newest first and stop at the limit.
+    itself, or is a `NewestBy`; the others must not: without DISTINCT the database can
+    walk the pk index newest first and stop at the limit.
     """
     limit = SEARCH_LIMIT
     pks: set[int] = set()
     truncated = False
     for source in sources:
-        found = list(source.order_by("-pk").values_list("pk", flat=True)[: limit + 1])
+        if isinstance(source, NewestBy):
+            ordered = source.queryset.order_by(source.ordering)
+        else:
+            ordered = source.order_by("-pk")
+        found = list(ordered.values_list("pk", flat=True)[: limit + 1])
         truncated = truncated or len(found) > limit
         pks.update(found[:limit])
     return pks, truncated

@@ -179,8 +179,12 @@ class Order(models.Model):
         ordering = ["-placed_at"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        # The staff list's order (newest first, then pk) and its date filter.
-        indexes = [models.Index(fields=["placed_at", "id"], name="order_placed_idx")]
+        # The staff list's order (newest first, then pk) and its date filter; a
+        # customer's orders with their pks (the search by name reads the index alone).
+        indexes = [
+            models.Index(fields=["placed_at", "id"], name="order_placed_idx"),
+            models.Index(fields=["customer", "id"], name="order_customer_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -237,6 +241,8 @@ class OrderLine(models.Model):
         ordering = ["order", "id"]
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
+        # A product's lines newest first: the search by product name walks it and stops.
+        indexes = [models.Index(fields=["product", "id"], name="order_line_product_idx")]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_id"], name="order_line_id_unique"),
             models.CheckConstraint(

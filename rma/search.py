@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core.search import exact_values, is_free_text, matching_pks, serial_q
+from core.search import NewestBy, exact_values, is_free_text, matching_pks, serial_q
 from orders.models import Product
 from orders.search import customer_pks_named
 
@@ -28,7 +28,16 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
         sources.append(tickets.filter(order__customer__email__iexact=term))
     if is_free_text(term):
         sources.append(tickets.filter(order__customer__in=customer_pks_named(term)))
-        # Products are few (hundreds): find them first, then their ticket lines by index.
-        products = Product.objects.filter(name__icontains=term).values("pk")
-        sources.append(tickets.filter(lines__order_line__product__in=products).distinct())
+        # Products are few (hundreds): find them first, then the tickets on their newest
+        # order lines, walking the lines' (product, id) index newest first and stopping
+        # at the limit; sorting every ticket of a popular product by its own pk would
+        # grow with the shop.
+        products = list(Product.objects.filter(name__icontains=term).values_list("pk", flat=True))
+        if products:
+            sources.append(
+                NewestBy(
+                    tickets.filter(lines__order_line__product__in=products),
+                    "-lines__order_line_id",
+                )
+            )
     return matching_pks(sources)
