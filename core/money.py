@@ -27,6 +27,12 @@ def format_amount(amount: Decimal) -> str:
     return str(to_cents(amount))
 
 
+def plain_number(number: Decimal) -> str:
+    """Write a rate or a count of hours as people do: 20, 6 or 1.5, without trailing zeros
+    or an exponent (a policy stores 20.00 %)."""
+    return format(number.normalize(), "f")
+
+
 def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Split `amount` (whole cents) pro rata over `weights`, parts summing exactly to it.
 

@@ -25,7 +25,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.calendar import SHOP_CALENDAR, LegalCalendar
-from core.money import ZERO, allocate, to_cents
+from core.money import ZERO, allocate, plain_number, to_cents
 from core.periods import Sentence
 from orders.enums import PaymentMethod
 from orders.facts import LineFacts, OrderFacts
@@ -45,11 +45,6 @@ def _euros(amount: Decimal) -> str:
 
 # Rendered with the active language's separators when the sentence is ("€ 1,057.95").
 euros = lazy(_euros, str)
-
-
-def _plain(number: Decimal) -> str:
-    """Write 20, 6 or 1.5 without trailing zeros or an exponent."""
-    return format(number.normalize(), "f")
 
 
 def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
@@ -230,9 +225,10 @@ def _line_items(
         QuoteItem(
             rule="F1",
             description=format_lazy(
-                _("{quantity} × {sku} at {price} each"),
+                _("{quantity} × {product} at {price} each"),
                 quantity=quantity,
-                sku=line.sku,
+                # What the customer bought, as the invoice named it (the SKU when unnamed).
+                product=line.name or line.sku,
                 price=euros(line.unit_price),
             ),
             amount=goods,
@@ -365,7 +361,7 @@ def _fee_items(
     return [
         QuoteItem(
             rule=rule,
-            description=format_lazy(template, percent=_plain(percent)),
+            description=format_lazy(template, percent=plain_number(percent)),
             amount=-to_cents(goods * percent / HUNDRED),
         )
         for rule, percent, template in fees
@@ -432,7 +428,7 @@ def _charges(hours: Decimal | None, terms: Terms) -> tuple[Charge, ...]:
             rule="F5",
             description=format_lazy(
                 _("Investigation: {hours} hours at {rate} per hour"),
-                hours=_plain(hours),
+                hours=plain_number(hours),
                 rate=euros(terms.hourly_rate),
             ),
             amount=to_cents(hours * terms.hourly_rate),

@@ -16,6 +16,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.calendar import SHOP_CALENDAR, LegalCalendar
+from core.money import plain_number
 from core.periods import Sentence, add_months, long_date
 from orders.facts import Flag, LineFacts, OrderFacts, UnitDelivery
 from policies.reasons import Reason
@@ -328,7 +329,7 @@ def _partner_restocking(
                 "{months} months."
             ),
             day=long_date(until),
-            percent=terms.partner_restocking_percent,
+            percent=plain_number(terms.partner_restocking_percent),
             months=terms.partner_credit_valid_months,
         ),
         conditions=("P1",),

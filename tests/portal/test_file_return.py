@@ -297,6 +297,8 @@ def test_a_partners_order_error_preview_shows_the_restocking_fee_as_store_credit
 
     assert 'value="order_error" checked' in text
     assert "20% partner restocking fee" in text and "(P1)" in text
+    assert "20% is kept and the rest is paid as store credit" in text  # the rule's own
+    assert "2 × UniFi U6 at €\xa0179.00 each" in text  # the product, as the invoice names it
     assert "€\xa0-71.60" in text  # 20% of 2 × 179.00
     assert "€\xa0286.40" in text
     assert "Store credit</strong> €\xa0286.40" in text

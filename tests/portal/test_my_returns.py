@@ -53,6 +53,8 @@ def test_each_line_shows_what_the_rules_decide_with_their_sentences_and_rule_ids
                 assert "(" + ", ".join(why["rules"]) + ")" in text
     assert "You can report a defect until Saturday 18 November 2028. <span" in text
     assert "(R4, V4, R14)" in text
+    # Each reason named as people read it, then its sentence.
+    assert "Defective / warranty</span>: You can report a defect" in text
     assert "You can withdraw until Wednesday 2 December 2026." in text
     assert "This shop does not take returns for an order error." in text
     assert "2 units can be returned today." in text

@@ -631,6 +631,7 @@ def test_the_quote_renders_appendix_b_with_two_decimal_strings():
         ("F1", "-6.00"),
         ("W8", "0.00"),
     ]
+    # The line's name when the order gave one, else its SKU (this one has none).
     assert data["items"][0]["description"] == "1 × GS-GRP2614 at €\u00a0120.00 each"
     assert data["total"] == "114.00"
     assert data["methods"] == [{"method": "ideal", "amount": "114.00"}]
