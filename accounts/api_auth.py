@@ -17,6 +17,7 @@ from ninja.security import HttpBearer, django_auth
 from ninja.throttling import BaseThrottle
 
 from accounts.models import ApiToken
+from core.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
@@ -131,13 +132,20 @@ def has_permission(user, permission: str) -> bool:
     only without it; filling it from one query leaves every other check to Django. A
     superuser has every permission without a query anyway."""
     if user.is_active and not user.is_superuser and not hasattr(user, "_perm_cache"):
-        rows = (
-            Permission.objects.filter(Q(user=user) | Q(group__user=user))
-            .values_list("content_type__app_label", "codename")
-            .order_by()
-        )
+        rows = _PERMISSIONS.rows(user.pk)
         user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
     return user.has_perm(permission)
+
+
+# Compiled once per connection (core.prepared): every API request asks it (issue 19).
+_PERMISSIONS = Prepared(
+    lambda user: (
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .values_list("content_type__app_label", "codename")
+        .order_by()
+    ),
+    -7_000_023,  # a placeholder for the user's pk
+)
 
 
 staff_token = StaffToken()
