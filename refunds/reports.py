@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from core.calendar import SHOP_CALENDAR, LegalCalendar
+from core.prepared import Prepared
 from core.text import readable
 from orders.facts import OrderFacts
 from orders.models import Order
@@ -30,7 +32,7 @@ from refunds.calculator import quote
 from refunds.quotes import QuoteError
 from rma.guarantees import Cover
 from rma.rules import LineEligibility, line_eligibility
-from rma.selectors import units_withdrawn
+from rma.selectors import units_withdrawn, withdrawal_lines_holding
 from withdrawals.rules import WithdrawalDecision
 
 
@@ -161,6 +163,27 @@ def returnability(
     return returnability_report(_facts(order), terms, on, calendar=calendar)
 
 
+# W8: `rma.selectors.units_withdrawn` of an order, compiled once per connection
+# (core.prepared): the rules API asks it with every quote.
+_UNITS_WITHDRAWN = Prepared(
+    lambda order: (
+        withdrawal_lines_holding()
+        .filter(ticket__order=order)
+        .values("order_line__line_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+        .values_list("order_line__line_id", "units")
+    ),
+    -7_000_029,  # a placeholder for the order's pk
+)
+
+
+def _units_withdrawn(order: Order | RulesOrder) -> dict[str, int]:
+    if isinstance(order, Order):
+        return units_withdrawn(order)
+    return dict(_UNITS_WITHDRAWN.rows(order.pk))
+
+
 def refund_quote(
     order: Order | RulesOrder | str,
     *,
@@ -189,9 +212,7 @@ def refund_quote(
             changed_mind=changed_mind,
             store_credit_choice=store_credit,
             calendar=calendar,
-            withdrawn_elsewhere=units_withdrawn(
-                order if isinstance(order, Order) else Order(pk=order.pk)
-            ),
+            withdrawn_elsewhere=_units_withdrawn(order),
         ).as_dict()
     except QuoteError as error:
         raise ReportError(str(error)) from None
