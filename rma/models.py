@@ -49,6 +49,13 @@ class NoticeChannel(models.TextChoices):
     EMAIL = "email", _("e-mail")
 
 
+class ParcelCondition(models.TextChoices):
+    """The outer packaging of a returned parcel at receipt."""
+
+    INTACT = "intact", _("intact")
+    DAMAGED = "damaged", _("damaged")
+
+
 class Ticket(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("RMA number"), max_length=20, unique=True, editable=False)
     order = models.ForeignKey(
@@ -95,6 +102,25 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     shipped_on = models.DateField(_("customer shipped on"), null=True, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=80, blank=True)  # R10
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)  # R10: who carries it
+    # The staff member who looks after the ticket now ("assign to me" in the queue).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assigned to"),
+    )
+    # The outer packaging as the warehouse found it at receipt (a photo when damaged is an
+    # Attachment of the ticket); blank until the parcel is in.
+    parcel_condition = models.CharField(
+        _("parcel's condition"), max_length=10, choices=ParcelCondition, blank=True
+    )
+    # Since when the customer waits for an answer to their message (None: nobody waits);
+    # set by a customer's message, cleared by staff's answer. The queue shows it.
+    customer_waiting_since = models.DateTimeField(
+        _("customer waiting since"), null=True, blank=True
+    )
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     resolution = models.CharField(_("resolution"), max_length=30, choices=Resolution, blank=True)
     # The outbox's rows about this ticket (`Email.objects.filter(ticket=...)` reads them).
@@ -122,6 +148,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["reason", "created_at", "id"], name="ticket_reason_created_idx"),
             models.Index(fields=["policy", "created_at", "id"], name="ticket_policy_created_idx"),
             models.Index(fields=["tracking_number"], name="ticket_tracking_idx"),
+            models.Index(fields=["assignee", "created_at", "id"], name="ticket_assignee_idx"),
+            # The queue's "customer waiting" filter and mark: only the few that wait.
+            models.Index(
+                fields=["customer_waiting_since"],
+                condition=Q(customer_waiting_since__isnull=False),
+                name="ticket_customer_waiting_idx",
+            ),
             models.Index(fields=["state", "state_changed_at"]),
             # D2 ship reminder and expiry: authorized, not shipped, by authorization time.
             models.Index(
@@ -271,11 +304,31 @@ class TicketLine(models.Model):
     undelivered_quantity = models.PositiveIntegerField(_("of which not delivered"), default=0)
     serials = models.JSONField(_("serial numbers"), default=list, blank=True)
     detail = models.TextField(_("what is wrong"), blank=True)
+    # How many of the line's units the warehouse received and diagnosed, and accounting
+    # refunded: counted with the units (ReturnedUnit) and bounded by the database, so no
+    # unit is received, diagnosed or refunded twice, whoever acts at the same time.
+    received_quantity = models.PositiveIntegerField(_("received"), default=0)
+    diagnosed_quantity = models.PositiveIntegerField(_("diagnosed"), default=0)
+    refunded_quantity = models.PositiveIntegerField(_("refunded"), default=0)
 
     class Meta:
         verbose_name = _("ticket line")
         verbose_name_plural = _("ticket lines")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    received_quantity__lte=models.F("quantity") - models.F("undelivered_quantity")
+                ),
+                name="ticket_line_received_within_sent_back",
+            ),
+            models.CheckConstraint(
+                condition=Q(diagnosed_quantity__lte=models.F("received_quantity")),
+                name="ticket_line_diagnosed_within_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=models.F("quantity")),
+                name="ticket_line_refunded_within_quantity",
+            ),
             models.UniqueConstraint(fields=["ticket", "order_line"], name="ticket_line_unique"),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="ticket_line_quantity_positive"
@@ -353,6 +406,164 @@ class ReturnLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} label"
+
+
+class Grade(models.TextChoices):
+    """The condition of a returned unit at diagnosis (SPEC §2)."""
+
+    SEALED = "sealed", _("sealed")
+    OPENED_AS_NEW = "opened_as_new", _("opened, as new")
+    SIGNS_OF_USE = "signs_of_use", _("signs of use")
+    DAMAGED = "damaged", _("damaged")
+    INCOMPLETE = "incomplete", _("incomplete")
+
+
+class Outcome(models.TextChoices):
+    """What happens to a unit after its diagnosis: the next step it proposes."""
+
+    REFUND = "refund", _("refund (back to stock)")
+    VENDOR_CASE = "vendor_case", _("send to the vendor (R13)")
+    REPAIR = "repair", _("repair")
+    RETURN_AS_IS = "return_as_is", _("return to the customer as is")
+
+
+class ReturnedUnit(models.Model):
+    """One unit of a ticket line that came back (per serial where there is one): its
+    receipt, its diagnosis, the R15 wipe and the outcome. Made when the parcel is
+    received; the line's counters move with it."""
+
+    ticket_line = models.ForeignKey(
+        TicketLine,
+        on_delete=models.CASCADE,
+        related_name="returned_units",
+        verbose_name=_("line"),
+    )
+    number = models.PositiveSmallIntegerField(_("unit"))  # 1..n within its line
+    serial = models.CharField(_("serial number"), max_length=80, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    grade = models.CharField(_("condition"), max_length=20, choices=Grade, blank=True)
+    # R8: still locked to the customer's account at receipt (a second investigation).
+    locked = models.BooleanField(_("still locked (R8)"), null=True, blank=True)
+    serial_matches = models.BooleanField(_("serial matches the order"), null=True, blank=True)
+    accessories_complete = models.BooleanField(_("accessories complete"), null=True, blank=True)
+    # R12 (no defect found: the investigation is charged) or R13 (to the vendor).
+    defect_confirmed = models.BooleanField(_("defect confirmed"), null=True, blank=True)
+    investigation_hours = models.DecimalField(  # R8, R12 → F5
+        _("investigation (hours)"), max_digits=5, decimal_places=2, default=0
+    )
+    # F5: the investigation charge at the policy's hourly rate, fixed at diagnosis.
+    investigation_charge = models.DecimalField(
+        _("investigation charge"), max_digits=10, decimal_places=2, default=0
+    )
+    # F4, W6: depreciation or repair deduction, never above the line value per unit.
+    deduction = models.DecimalField(_("deduction"), max_digits=10, decimal_places=2, default=0)
+    deduction_reason = models.TextField(_("reason for the deduction"), blank=True)
+    wiped_at = models.DateTimeField(_("wiped"), null=True, blank=True)  # R15
+    wiped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wiped by"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome, blank=True)
+    diagnosis_note = models.TextField(_("diagnosis"), blank=True)
+    diagnosed_at = models.DateTimeField(_("diagnosed"), null=True, blank=True)
+    diagnosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("diagnosed by"),
+    )
+
+    class Meta:
+        ordering = ["ticket_line", "number"]
+        verbose_name = _("returned unit")
+        verbose_name_plural = _("returned units")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_line", "number"], name="unit_number_unique"),
+            models.UniqueConstraint(
+                fields=["ticket_line", "serial"],
+                condition=~Q(serial=""),
+                name="unit_serial_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(deduction__gte=0)
+                & Q(investigation_hours__gte=0)
+                & Q(investigation_charge__gte=0),
+                name="unit_amounts_not_negative",
+            ),
+            # A diagnosis has its grade and outcome.
+            models.CheckConstraint(
+                condition=Q(diagnosed_at__isnull=True) | (~Q(grade="") & ~Q(outcome="")),
+                name="unit_diagnosis_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_line.ticket} {self.ticket_line.order_line.line_id}/{self.number}"
+
+
+class ScanOutcome(models.TextChoices):
+    """What a scan at the warehouse's station found (R7)."""
+
+    RECEIVED = "received", _("received")
+    UNKNOWN = "unknown", _("unknown number: refuse the parcel")
+    NOT_AUTHORIZED = "not_authorized", _("not authorized: refuse the parcel (R7)")
+    ALREADY_RECEIVED = "already_received", _("already received")
+    CANCELLED = "cancelled", _("cancelled: refuse the parcel")
+    EXPIRED = "expired", _("authorization expired: refuse the parcel")
+
+
+class ParcelScan(models.Model):
+    """Every scan at the warehouse's station, whatever it found: the record of parcels
+    received and of parcels refused (R7), also for numbers that match no ticket."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    scanned = models.CharField(_("scanned"), max_length=80)  # as the scanner typed it
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scans",
+        verbose_name=_("ticket"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=ScanOutcome)
+    parcel_condition = models.CharField(
+        _("parcel's condition"), max_length=10, choices=ParcelCondition, blank=True
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("parcel scan")
+        verbose_name_plural = _("parcel scans")
+        indexes = [
+            models.Index(fields=["at", "id"], name="parcel_scan_at_idx"),
+            models.Index(fields=["outcome", "at"], name="parcel_scan_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scanned} {self.outcome}"
 
 
 def _private_storage():
