@@ -57,6 +57,7 @@ bench: install
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_worker_memory.py
 	$(PY) benchmarks/bench_withdrawal.py
+	$(PY) benchmarks/bench_portal.py --sizes $(BENCH_SIZES)
 
 format: install
 	$(VENV)/bin/ruff check --fix .

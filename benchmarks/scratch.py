@@ -6,8 +6,9 @@ from __future__ import annotations
 PROTECTED = ("retour", "test_retour", "postgres", "test")
 
 
-def recreate_database(url: str, *, template: str | None = None) -> None:
-    """Drop and create the database `url` names, empty or as a copy of `template`."""
+def recreate_database(url: str, *, template: str | None = None, drop_only: bool = False) -> None:
+    """Drop and create the database `url` names, empty or as a copy of `template`; or
+    only drop it (`drop_only`, at the end of a run)."""
     import dj_database_url
     import psycopg
     from psycopg import sql
@@ -29,4 +30,5 @@ def recreate_database(url: str, *, template: str | None = None) -> None:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-        admin.execute(create)
+        if not drop_only:
+            admin.execute(create)

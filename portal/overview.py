@@ -45,8 +45,11 @@ from withdrawals.rules import goods_back_by
 ORDERS_PER_PAGE = 10
 NOTHING_FREE = HELD_ELSEWHERE
 NOT_DELIVERED = _("This item has not been delivered yet.")
-# The newest tickets a page lists; older ones stay reachable by their own address.
-TICKETS_SHOWN = 100
+# "My returns" lists the open tickets (a customer has few) and the newest closed ones;
+# every ticket is on the paginated list of all the customer's returns.
+OPEN_SHOWN = 50
+CLOSED_SHOWN = 5
+TICKETS_PER_PAGE = 25
 
 
 # --- the orders' facts, read in bulk ---------------------------------------------------
@@ -308,9 +311,9 @@ def ticket_next_step(ticket: Ticket, calendar: LegalCalendar) -> Sentence:
     return _next_step(ticket, send_back_by)
 
 
-def customer_tickets(customer: Customer, calendar: LegalCalendar) -> list[TicketOverview]:
-    """The customer's newest tickets with their lines and next step (two queries)."""
-    tickets = (
+def customer_tickets_query(customer: Customer):
+    """The customer's tickets, newest first, with their order and lines (two queries)."""
+    return (
         Ticket.objects.filter(order__customer=customer)
         .select_related("order")
         .prefetch_related(
@@ -319,8 +322,12 @@ def customer_tickets(customer: Customer, calendar: LegalCalendar) -> list[Ticket
                 queryset=TicketLine.objects.select_related("order_line").order_by("pk"),
             )
         )
-        .order_by("-created_at", "-pk")[:TICKETS_SHOWN]
+        .order_by("-created_at", "-pk")
     )
+
+
+def ticket_rows(tickets, calendar: LegalCalendar) -> list[TicketOverview]:
+    """Each ticket with its lines and next step, as the lists show them (no query)."""
     return [
         TicketOverview(
             ticket=ticket,
@@ -340,7 +347,8 @@ class CustomerOverview:
     on: date
     orders: list[OrderOverview]
     open_tickets: list[TicketOverview]
-    past_tickets: list[TicketOverview]
+    past_tickets: list[TicketOverview]  # the newest closed ones
+    more_tickets: bool  # more closed ones than shown: on the list of all returns
 
 
 def customer_overview(customer: Customer, orders: Sequence[Order], *, on: date) -> CustomerOverview:
@@ -359,11 +367,13 @@ def customer_overview(customer: Customer, orders: Sequence[Order], *, on: date) 
         )
         for order in orders
     ]
-    tickets = customer_tickets(customer, calendar)
+    tickets = customer_tickets_query(customer)
+    closed = list(tickets.exclude(state__in=OPEN_STATES)[: CLOSED_SHOWN + 1])
     return CustomerOverview(
         customer=customer,
         on=on,
         orders=overviews,
-        open_tickets=[t for t in tickets if t.is_open],
-        past_tickets=[t for t in tickets if not t.is_open],
+        open_tickets=ticket_rows(tickets.filter(state__in=OPEN_STATES)[:OPEN_SHOWN], calendar),
+        past_tickets=ticket_rows(closed[:CLOSED_SHOWN], calendar),
+        more_tickets=len(closed) > CLOSED_SHOWN,
     )

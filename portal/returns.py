@@ -18,7 +18,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Customer, Order
-from portal.overview import ORDERS_PER_PAGE, customer_overview
+from policies.selectors import rules_configuration
+from portal.overview import (
+    ORDERS_PER_PAGE,
+    TICKETS_PER_PAGE,
+    customer_overview,
+    customer_tickets_query,
+    ticket_rows,
+)
 from portal.return_form import NOT_SENT, ReturnForm
 from rma import services
 from rma.attachments import AttachmentRefused, attachments_check, attachments_store
@@ -39,6 +46,21 @@ def my_returns(request):
         order.customer = customer
     overview = customer_overview(customer, list(page.object_list), on=timezone.localdate())
     return render(request, "portal/my/returns.html", {"overview": overview, "page": page})
+
+
+@never_cache
+def my_tickets(request):
+    """All the customer's returns, newest first, a page at a time."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+    customer = Customer.objects.filter(user=request.user).first()
+    if customer is None:
+        raise Http404
+    page = Paginator(customer_tickets_query(customer), TICKETS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = ticket_rows(page.object_list, rules_configuration().calendar)
+    return render(request, "portal/my/tickets.html", {"rows": rows, "page": page})
 
 
 def _own_order(request, number: str) -> Order:
@@ -126,5 +148,6 @@ def _submit(request, form: ReturnForm):
 
 urlpatterns = [
     path("my/", my_returns, name="my_returns"),
+    path("my/returns/", my_tickets, name="my_tickets"),
     path("my/orders/<str:number>/return/", file_return, name="file_return"),
 ]
