@@ -1,6 +1,7 @@
 """What people do with tickets: open one, move it through its lifecycle
 (`lifecycle.py`), change the details that drive its deadlines (`details.py`), write
-to each other about it (`messages.py`), and
+to each other about it (`messages.py`), receive the parcel at the warehouse
+(`receiving.py`), and
 register a consumer's withdrawal, authorized at once (`withdrawals.py`)."""
 
 from rma.errors import TicketError
@@ -36,6 +37,18 @@ from rma.services.messages import (
     message_check,
     message_post,
 )
+from rma.services.receiving import (
+    REFUSED,
+    SCAN_EMPTY,
+    SCAN_MAX_LENGTH,
+    SCAN_TOO_LONG,
+    LineCheck,
+    ScanResult,
+    line_checks,
+    parcel_scan,
+    scan_normalize,
+    units_create,
+)
 from rma.services.withdrawals import (
     NOTHING_CHOSEN,
     SCAN_NOT_READABLE,
@@ -47,6 +60,16 @@ from rma.services.withdrawals import (
 )
 
 __all__ = [
+    "REFUSED",
+    "SCAN_EMPTY",
+    "SCAN_MAX_LENGTH",
+    "SCAN_TOO_LONG",
+    "LineCheck",
+    "ScanResult",
+    "line_checks",
+    "parcel_scan",
+    "scan_normalize",
+    "units_create",
     "NOTHING_CHOSEN",
     "SCAN_NOT_READABLE",
     "WithdrawalLine",

@@ -380,7 +380,16 @@ def ticket_expire(*, ticket: Ticket, by: User | None = None, note: str = "") -> 
 
 
 def ticket_receive(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
-    return _transition(ticket, name="receive", by=by, note=note)
+    """The parcel is in: the ticket is received and each unit sent back gets its
+    ReturnedUnit, in one transaction, however the receipt was made (the scan station,
+    the ticket page's button, the demo)."""
+    # Imported here: receiving builds on this module (the scan receives through this).
+    from rma.services.receiving import units_create
+
+    with transaction.atomic():
+        received = _transition(ticket, name="receive", by=by, note=note)
+        units_create(received, by)
+    return received
 
 
 def ticket_diagnose(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
