@@ -14,6 +14,14 @@ _VIEW_ORDERS = [
     "orders.view_discount",
     "orders.view_vendor",
 ]
+# V1: support and the warehouse pack the units the shop forwards into vendor shipments.
+_VENDOR_SHIPPING = [
+    "vendors.view_vendorshipment",
+    "vendors.change_vendorshipment",
+    "vendors.send_vendorshipment",
+    "vendors.deliver_vendorshipment",
+    "vendors.return_vendorcase",  # the repaired or replacement unit back to the customer
+]
 _VIEW_TICKETS = [
     "rma.view_ticket",
     "rma.view_ticketline",
@@ -40,13 +48,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vendors.send_vendorcase",
         "vendors.decide_vendorcase",
         "vendors.close_vendorcase",
+        "vendors.replace_vendorcase",  # the vendor's advance replacement (SPEC §3)
+        *_VENDOR_SHIPPING,
         "refunds.view_storecreditentry",
         "notifications.view_email",  # the outbox: what was sent, what bounced or failed
     ],
     # The warehouse packs the units that go to vendors (V1).
     Role.WAREHOUSE: _VIEW_ORDERS
     + _VIEW_TICKETS
-    + ["rma.receive_ticket", "vendors.send_vendorcase"],
+    + ["rma.receive_ticket", "vendors.send_vendorcase", *_VENDOR_SHIPPING],
     # F7: accountants keep the store-credit ledger (grant and withdraw with a reason).
     Role.ACCOUNTANT: _VIEW_ORDERS
     + _VIEW_TICKETS

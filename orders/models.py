@@ -95,6 +95,12 @@ class Vendor(models.Model):
     # its own translated words.
     instructions = models.TextField(_("instructions for customers (English)"), blank=True)
     instructions_nl = models.TextField(_("instructions for customers (Dutch)"), blank=True)
+    # SPEC §3: the vendor ships a new unit before the faulty one arrives (vendor cases).
+    offers_advance_replacement = models.BooleanField(
+        _("offers advance replacement"),
+        default=False,
+        help_text=_("The vendor ships a replacement before the faulty unit reaches it."),
+    )
 
     class Meta:
         ordering = ["name"]

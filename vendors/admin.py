@@ -6,7 +6,9 @@ chosen cases, and a case's page records the vendor's decision with a small form.
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,7 +19,15 @@ from core.admin_lists import LargeTableAdmin
 from rma.models import TicketLine
 from vendors import services
 from vendors.deadlines import case_overdue_on
-from vendors.models import AWAITING_VENDOR, Decision, VendorCase
+from vendors.documents import packing_list_pdf, shipment_units
+from vendors.models import (
+    AWAITING_VENDOR,
+    CaseState,
+    Decision,
+    ShipmentState,
+    VendorCase,
+    VendorShipment,
+)
 from vendors.search import vendor_case_search
 from vendors.selectors import case_overdue_q
 
@@ -48,6 +58,19 @@ class DecisionForm(forms.Form):
     vendor_rma_number = forms.CharField(required=False, max_length=60)
 
 
+class ParcelForm(forms.Form):
+    """A parcel leaves: to the vendor (a shipment) or back to the customer."""
+
+    carrier = forms.CharField(required=False, max_length=60)
+    tracking_number = forms.CharField(required=False, max_length=80)
+
+
+class AdvanceReplacementForm(forms.Form):
+    serial = forms.CharField(required=False, max_length=80)
+    tracking_number = forms.CharField(required=False, max_length=80)
+    shipped_on = forms.DateField(required=False)
+
+
 @admin.register(VendorCase)
 class VendorCaseAdmin(LargeTableAdmin):
     list_display = [
@@ -71,7 +94,7 @@ class VendorCaseAdmin(LargeTableAdmin):
         "the vendor's name."
     )
     list_select_related = ["vendor", "ticket_line__ticket"]
-    actions = ["send_cases", "close_cases"]
+    actions = ["pack_cases", "send_cases", "close_cases"]
     fields = [
         "ticket_link",
         "ticket_line",
@@ -84,15 +107,30 @@ class VendorCaseAdmin(LargeTableAdmin):
         "vendor_ticket_number",
         "vendor_rma_number",
         "decision",
+        "unit",
+        "shipment_link",
         "opened_at",
         "overdue_since",
         "opened_by",
         "sent_at",
         "decided_at",
+        "advance_replacement_shipped_on",
+        "advance_replacement_serial",
+        "advance_replacement_tracking_number",
+        "returned_to_customer_at",
+        "return_carrier",
+        "return_tracking_number",
         "closed_at",
         "note",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("vendor shipment"))
+    def shipment_link(self, case: VendorCase):
+        if case.shipment_id is None:
+            return None
+        url = reverse("admin:vendors_vendorshipment_change", args=[case.shipment_id])
+        return format_html('<a href="{}">#{}</a>', url, case.shipment_id)
 
     @admin.display(description=_("ticket"))
     def ticket_number(self, case: VendorCase) -> str:
@@ -139,6 +177,33 @@ class VendorCaseAdmin(LargeTableAdmin):
     def has_close_permission(self, request) -> bool:
         return request.user.has_perm("vendors.close_vendorcase")
 
+    def has_pack_permission(self, request) -> bool:
+        return request.user.has_perm("vendors.change_vendorshipment")
+
+    @admin.action(description=_("Add to a shipment"), permissions=["pack"])
+    def pack_cases(self, request, queryset):
+        """V1: the chosen units go into their vendor's shipment being packed."""
+        try:
+            packed, refused = services.shipment_gather(cases=list(queryset), by=request.user)
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+            return None
+        for _case, sentence in refused:
+            messages.error(request, sentence)
+        for shipment_pk in sorted({case.shipment_id for case in packed}):
+            count = sum(1 for case in packed if case.shipment_id == shipment_pk)
+            url = reverse("admin:vendors_vendorshipment_change", args=[shipment_pk])
+            messages.success(
+                request,
+                format_html(
+                    '<a href="{}">{}</a>',
+                    url,
+                    _("%(count)s unit(s) in shipment #%(shipment)s.")
+                    % {"count": count, "shipment": shipment_pk},
+                ),
+            )
+        return None
+
     @admin.action(description=_("Record as sent to the vendor"), permissions=["send"])
     def send_cases(self, request, queryset):
         self._apply(
@@ -161,6 +226,16 @@ class VendorCaseAdmin(LargeTableAdmin):
                 self.admin_site.admin_view(self.decide_view),
                 name="vendors_vendorcase_decide",
             ),
+            path(
+                "<int:pk>/advance-replacement/",
+                self.admin_site.admin_view(self.advance_replacement_view),
+                name="vendors_vendorcase_advance_replacement",
+            ),
+            path(
+                "<int:pk>/return/",
+                self.admin_site.admin_view(self.return_view),
+                name="vendors_vendorcase_return",
+            ),
             *super().get_urls(),
         ]
 
@@ -170,7 +245,58 @@ class VendorCaseAdmin(LargeTableAdmin):
         if case is not None and case.state in AWAITING_VENDOR:
             extra_context["may_decide"] = request.user.has_perm("vendors.decide_vendorcase")
             extra_context["decisions"] = Decision.choices
+            extra_context["may_record_replacement"] = (
+                case.vendor.offers_advance_replacement
+                and not case.advance_replacement_serial
+                and request.user.has_perm("vendors.replace_vendorcase")
+            )
+        if case is not None and case.state == CaseState.DECIDED:
+            extra_context["may_return"] = (
+                case.decision in services.UNIT_GOES_BACK
+                and case.returned_to_customer_at is None
+                and request.user.has_perm("vendors.return_vendorcase")
+            )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def advance_replacement_view(self, request, pk: int):
+        case = get_object_or_404(VendorCase, pk=pk)
+        form = AdvanceReplacementForm(request.POST or None)
+        if request.method != "POST":
+            raise Http404
+        if not form.is_valid():
+            messages.error(request, _("Enter the date as shown, e.g. 2026-11-23."))
+        else:
+            try:
+                services.vendor_case_advance_replacement(
+                    case=case,
+                    by=request.user,
+                    serial=form.cleaned_data["serial"],
+                    tracking_number=form.cleaned_data["tracking_number"],
+                    shipped_on=form.cleaned_data["shipped_on"],
+                )
+            except services.VendorCaseError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("The advance replacement is recorded."))
+        return HttpResponseRedirect(reverse("admin:vendors_vendorcase_change", args=[pk]))
+
+    def return_view(self, request, pk: int):
+        case = get_object_or_404(VendorCase, pk=pk)
+        form = ParcelForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            raise Http404
+        try:
+            services.vendor_case_return_to_customer(
+                case=case,
+                by=request.user,
+                carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+            )
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The unit is on its way back to the customer."))
+        return HttpResponseRedirect(reverse("admin:vendors_vendorcase_change", args=[pk]))
 
     def decide_view(self, request, pk: int):
         case = get_object_or_404(VendorCase, pk=pk)
@@ -214,3 +340,154 @@ class VendorCaseAdmin(LargeTableAdmin):
                 % {"case": case.pk, "vendor": case.vendor.name},
             )
         return HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[line.ticket_id]))
+
+
+@admin.register(VendorShipment)
+class VendorShipmentAdmin(admin.ModelAdmin):
+    """The parcels of units the shop forwards to vendors (V1). A small table (a parcel per
+    vendor every few days): an ordinary list, newest first, on its index."""
+
+    list_display = [
+        "id",
+        "vendor",
+        "state",
+        "unit_count",
+        "carrier",
+        "tracking_number",
+        "created_at",
+        "sent_at",
+    ]
+    list_display_links = ["id", "vendor"]
+    list_filter = ["state", "vendor"]
+    list_select_related = ["vendor"]
+    search_fields = ["tracking_number"]
+    show_full_result_count = False
+    fields = [
+        "vendor",
+        "state",
+        "carrier",
+        "tracking_number",
+        "created_at",
+        "created_by",
+        "sent_at",
+        "sent_by",
+        "delivered_at",
+        "note",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(unit_count=Count("cases"))
+
+    @admin.display(description=_("units"), ordering="unit_count")
+    def unit_count(self, shipment: VendorShipment) -> int:
+        return shipment.unit_count  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by adding units from the vendor-case list ("Add to a shipment")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # read-only page; its forms call the services
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/send/", view(self.send_view), name="vendors_vendorshipment_send"),
+            path(
+                "<int:pk>/deliver/", view(self.deliver_view), name="vendors_vendorshipment_deliver"
+            ),
+            path(
+                "<int:pk>/remove/<int:case>/",
+                view(self.remove_view),
+                name="vendors_vendorshipment_remove",
+            ),
+            path(
+                "<int:pk>/packing-list.pdf",
+                view(self.packing_list_view),
+                name="vendors_vendorshipment_packing_list",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        shipment = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if shipment is not None:
+            user = request.user
+            draft = shipment.state == ShipmentState.DRAFT
+            extra_context.update(
+                units=shipment_units(shipment),
+                may_send=draft and user.has_perm("vendors.send_vendorshipment"),
+                may_pack=draft and user.has_perm("vendors.change_vendorshipment"),
+                may_deliver=shipment.state == ShipmentState.SENT
+                and user.has_perm("vendors.deliver_vendorshipment"),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _shipment(self, request, pk: int) -> VendorShipment:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(VendorShipment.objects.select_related("vendor"), pk=pk)
+
+    def _back(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:vendors_vendorshipment_change", args=[pk]))
+
+    def packing_list_view(self, request, pk: int):
+        shipment = self._shipment(request, pk)
+        response = HttpResponse(packing_list_pdf(shipment), content_type="application/pdf")
+        name = f"packing-list-{shipment.vendor.name}-{shipment.pk}.pdf".replace(" ", "-")
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+    def send_view(self, request, pk: int):
+        shipment = self._shipment(request, pk)
+        form = ParcelForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            raise Http404
+        try:
+            services.shipment_send(
+                shipment=shipment,
+                by=request.user,
+                carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+            )
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Shipment #%(shipment)s is sent to %(vendor)s: its units are at the vendor.")
+                % {"shipment": shipment.pk, "vendor": shipment.vendor.name},
+            )
+        return self._back(pk)
+
+    def deliver_view(self, request, pk: int):
+        shipment = self._shipment(request, pk)
+        if request.method != "POST":
+            raise Http404
+        try:
+            services.shipment_deliver(shipment=shipment, by=request.user)
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The shipment is recorded as delivered."))
+        return self._back(pk)
+
+    def remove_view(self, request, pk: int, case: int):
+        shipment = self._shipment(request, pk)
+        if request.method != "POST":
+            raise Http404
+        vendor_case = get_object_or_404(VendorCase, pk=case)
+        try:
+            services.shipment_remove_case(shipment=shipment, case=vendor_case, by=request.user)
+        except services.VendorCaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Vendor case #%(case)s is taken out of the shipment.") % {"case": case},
+            )
+        return self._back(pk)

@@ -73,6 +73,42 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     note = models.TextField(_("internal note"), blank=True)
+    # R13: the diagnosed unit the case was opened from (one case per unit).
+    unit = models.ForeignKey(
+        "rma.ReturnedUnit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vendor_cases",
+        verbose_name=_("returned unit"),
+    )
+    # V1: the vendor shipment the unit travels in.
+    shipment = models.ForeignKey(
+        "VendorShipment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("vendor shipment"),
+    )
+    # SPEC §3: a new unit the vendor shipped before the faulty one arrived.
+    advance_replacement_shipped_on = models.DateField(
+        _("advance replacement shipped on"), null=True, blank=True
+    )
+    advance_replacement_serial = models.CharField(
+        _("advance replacement serial"), max_length=80, blank=True
+    )
+    advance_replacement_tracking_number = models.CharField(
+        _("advance replacement tracking number"), max_length=80, blank=True
+    )
+    # The repaired or replacement unit on its way back to the customer.
+    returned_to_customer_at = models.DateTimeField(
+        _("sent back to the customer"), null=True, blank=True
+    )
+    return_carrier = models.CharField(_("carrier to the customer"), max_length=60, blank=True)
+    return_tracking_number = models.CharField(
+        _("tracking number to the customer"), max_length=80, blank=True
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -84,6 +120,12 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
                 fields=["ticket_line", "serial"],
                 condition=~Q(serial=""),
                 name="vendor_case_unit_unique",
+            ),
+            # R13: a returned unit has at most one vendor case.
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=Q(unit__isnull=False),
+                name="vendor_case_one_per_unit",
             ),
         ]
         indexes = [
@@ -107,6 +149,8 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
             ("send_vendorcase", _("Can send a unit to its vendor")),
             ("decide_vendorcase", _("Can record the vendor's decision")),
             ("close_vendorcase", _("Can close a vendor case")),
+            ("replace_vendorcase", _("Can record an advance replacement")),
+            ("return_vendorcase", _("Can send a unit back to the customer")),
         ]
 
     def __str__(self) -> str:
@@ -147,6 +191,89 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
 
     for _method in (send, decide, close):
         _method.alters_data = True  # templates must not be able to call them
+    del _method
+
+
+class ShipmentState(models.TextChoices):
+    DRAFT = "draft", _("being packed")
+    SENT = "sent", _("sent")
+    DELIVERED = "delivered", _("delivered to the vendor")
+
+
+class VendorShipment(ConcurrentTransitionMixin, models.Model):
+    """A parcel of units the shop forwards to one vendor (V1), with its packing list.
+
+    Cases are gathered into a draft; sending it sends every case in it at once
+    (`vendors/services.py`, `shipment_send`).
+    """
+
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("vendor")
+    )
+    state = FSMField(_("state"), default=ShipmentState.DRAFT, choices=ShipmentState, protected=True)
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=80, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    note = models.TextField(_("internal note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("vendor shipment")
+        verbose_name_plural = _("vendor shipments")
+        indexes = [
+            # The draft of a vendor to add to; the list per vendor and state, newest first.
+            models.Index(
+                fields=["vendor", "state", "created_at"], name="vendor_shipment_vendor_idx"
+            ),
+            models.Index(fields=["created_at", "id"], name="vendor_shipment_created_idx"),
+            models.Index(fields=["tracking_number"], name="vendor_shipment_tracking_idx"),
+        ]
+        permissions = [
+            ("send_vendorshipment", _("Can send a vendor shipment")),
+            ("deliver_vendorshipment", _("Can record a vendor shipment as delivered")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} #{self.pk}"
+
+    @transition(
+        field=state,
+        source=ShipmentState.DRAFT,
+        target=ShipmentState.SENT,
+        permission="vendors.send_vendorshipment",
+    )
+    def send(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=ShipmentState.SENT,
+        target=ShipmentState.DELIVERED,
+        permission="vendors.deliver_vendorshipment",
+    )
+    def deliver(self) -> None:
+        pass
+
+    for _method in (send, deliver):
+        _method.alters_data = True
     del _method
 
 

@@ -223,8 +223,8 @@ def offered_actions(response) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "offered"),
     [
-        ("support", {"send_cases", "close_cases"}),
-        ("warehouse", {"send_cases"}),
+        ("support", {"pack_cases", "send_cases", "close_cases"}),
+        ("warehouse", {"pack_cases", "send_cases"}),
         ("accountant", set()),
     ],
 )
