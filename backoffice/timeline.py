@@ -19,7 +19,9 @@ from rma.services import DETAIL_FIELDS
 from rma.states import State
 from vendors.models import CaseState, VendorCaseEvent
 
-FIELD_LABELS = {name: Ticket._meta.get_field(name).verbose_name for name in DETAIL_FIELDS}
+FIELD_LABELS = {
+    name: Ticket._meta.get_field(name).verbose_name for name in (*DETAIL_FIELDS, "assignee")
+}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.events import Event
-from orders.models import Order, OrderLine
+from orders.enums import Route
+from orders.models import Order, OrderLine, Vendor
 from policies.models import ReturnPolicy
 from policies.reasons import Reason, binds_the_shop
 from rma.routes import needs_vendor_ticket
@@ -111,6 +112,19 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         related_name="assigned_tickets",
         verbose_name=_("assigned to"),
     )
+    # The vendor and route of the ticket, copied from its lines when it is opened (the
+    # rule of `rma.emails.ticket_context`: for a defect the first vendor that takes it
+    # directly, else the first line's vendor) so the queue filters on them through an
+    # index; a ticket's lines are a multi-valued join no index serves at a million rows.
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vendor"),
+    )
+    route = models.CharField(_("RMA route"), max_length=30, choices=Route, default=Route.VIA_SHOP)
     # The outer packaging as the warehouse found it at receipt (a photo when damaged is an
     # Attachment of the ticket); blank until the parcel is in.
     parcel_condition = models.CharField(
@@ -149,6 +163,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["policy", "created_at", "id"], name="ticket_policy_created_idx"),
             models.Index(fields=["tracking_number"], name="ticket_tracking_idx"),
             models.Index(fields=["assignee", "created_at", "id"], name="ticket_assignee_idx"),
+            models.Index(fields=["vendor", "created_at", "id"], name="ticket_vendor_created_idx"),
+            models.Index(fields=["route", "created_at", "id"], name="ticket_route_created_idx"),
             # The queue's "customer waiting" filter and mark: only the few that wait.
             models.Index(
                 fields=["customer_waiting_since"],

@@ -5,6 +5,7 @@ to each other about it (`messages.py`), receive the parcel at the warehouse
 register a consumer's withdrawal, authorized at once (`withdrawals.py`)."""
 
 from rma.errors import TicketError
+from rma.services.assignment import NOT_ALLOWED_TO_ASSIGN, ticket_assign
 from rma.services.details import (
     CUSTOMER_DETAIL_FIELDS,
     DETAIL_FIELDS,
@@ -18,6 +19,7 @@ from rma.services.details import (
 )
 from rma.services.lifecycle import (
     LineRequest,
+    TransitionChoice,
     ticket_authorize,
     ticket_cancel,
     ticket_create,
@@ -27,6 +29,7 @@ from rma.services.lifecycle import (
     ticket_receive,
     ticket_reject,
     ticket_resolve,
+    ticket_transition_choices,
     ticket_transitions_for,
 )
 from rma.services.messages import (
@@ -91,6 +94,10 @@ __all__ = [
     "message_check",
     "message_post",
     "LineRequest",
+    "NOT_ALLOWED_TO_ASSIGN",
+    "ticket_assign",
+    "TransitionChoice",
+    "ticket_transition_choices",
     "TicketError",
     "ticket_authorize",
     "ticket_cancel",

@@ -21,14 +21,16 @@ from sequences import get_next_value
 from accounts.models import User
 from core import fsm
 from core.calendar import LegalCalendar
+from orders.enums import Route
 from orders.models import Order, OrderLine
 from orders.selectors import order_facts, order_for_rules
 from policies.models import ReturnPolicy
-from policies.reasons import Reason
+from policies.reasons import Reason, goes_to_vendor
 from policies.selectors import legal_calendar
 from rma.emails import ticket_email_queue
 from rma.errors import TicketError
 from rma.models import Ticket, TicketEvent, TicketLine
+from rma.routes import shop_forwards
 from rma.rules import claimable_quantity, reason_decision
 from rma.services import quantities
 from rma.services.quantities import QUANTITY_TOO_HIGH
@@ -139,8 +141,11 @@ def ticket_create(
     _check_eligibility(
         order, reason, lines, policy=policy, on=notice_on or today, calendar=calendar
     )
+    vendor_id, route = _deciding_vendor(reason, [order_lines[r.line_id] for r in lines])
     ticket = Ticket.objects.create(
         number=ticket_number_next(today.year),
+        vendor_id=vendor_id,
+        route=route,
         order=order,
         policy=policy,
         reason=reason,
@@ -183,6 +188,28 @@ def ticket_create(
     )
     _announce_after_commit(event)
     return ticket
+
+
+def _deciding_vendor(reason: str, order_lines: Sequence[OrderLine]) -> tuple[int | None, str]:
+    """The ticket's vendor and route, kept on it for the queue's filters.
+
+    V1–V3, the rule of `rma.emails.ticket_context`: a defect goes to the first vendor (by
+    line) that takes it directly, with that vendor's route; without one, and for every
+    other reason, it comes back to the shop, and the vendor is the first line's.
+    """
+    rows = {
+        pk: (vendor, route)
+        for pk, vendor, route in OrderLine.objects.filter(
+            pk__in=[line.pk for line in order_lines]
+        ).values_list("pk", "product__vendor_id", "product__vendor__route")
+    }
+    routes = dict(rows.values())
+    vendors = [rows[line.pk][0] for line in order_lines]
+    if goes_to_vendor(reason):
+        direct = next((v for v in vendors if not shop_forwards(routes[v])), None)
+        if direct is not None:
+            return direct, routes[direct]
+    return (vendors[0] if vendors else None), Route.VIA_SHOP
 
 
 def _notice_day(
@@ -233,15 +260,40 @@ def _locked_order_lines(order: Order, lines: Sequence[LineRequest]) -> dict[str,
 _INPUT_CONDITIONS = {"_has_rejection_reason", "_has_resolution"}
 
 
-def ticket_transitions_for(ticket: Ticket, user: User) -> list[str]:
-    """Name the transitions `user` may make on `ticket` now (the buttons staff see)."""
-    names = []
+@dataclass(frozen=True)
+class TransitionChoice:
+    """A button on the staff ticket page: shown to whom the role allows it, usable when
+    `allowed`, else disabled with `reason` (a sentence of `_CONDITION_MESSAGES`)."""
+
+    name: str
+    allowed: bool
+    reason: str = ""
+
+
+def ticket_transition_choices(ticket: Ticket, user: User) -> list[TransitionChoice]:
+    """The transitions from `ticket`'s state that `user`'s role may make, each with whether
+    it can be made now and, when not, why (issue 16 §5: a button that cannot be used now
+    says why instead of disappearing)."""
+    choices = []
     for transition in ticket.get_all_state_transitions():
         if transition.source not in (ticket.state, "*") or not transition.has_perm(ticket, user):
             continue
-        if all(c(ticket) for c in transition.conditions if c.__name__ not in _INPUT_CONDITIONS):
-            names.append(transition.name)
-    return names
+        failed = next(
+            (
+                condition.__name__
+                for condition in transition.conditions
+                if condition.__name__ not in _INPUT_CONDITIONS and not condition(ticket)
+            ),
+            None,
+        )
+        reason = _(_CONDITION_MESSAGES[failed]) if failed else ""
+        choices.append(TransitionChoice(transition.name, failed is None, reason))
+    return choices
+
+
+def ticket_transitions_for(ticket: Ticket, user: User) -> list[str]:
+    """Name the transitions `user` may make on `ticket` now."""
+    return [c.name for c in ticket_transition_choices(ticket, user) if c.allowed]
 
 
 def _check_eligibility(

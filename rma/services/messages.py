@@ -57,7 +57,9 @@ def message_post(
     message, or nothing is (a file that fails to store rolls the message back too).
     A staff message is e-mailed to the customer once it is committed (its text in the
     e-mail, in the customer's language); a customer's message waits on the ticket page
-    for support, marked unanswered until they answer.
+    for support, marked unanswered until they answer: `Ticket.customer_waiting_since`
+    is set by the customer's first message that staff have not answered yet and cleared
+    by staff's answer (the queue shows and finds it).
     """
     text = message_check(body)
     with transaction.atomic():
@@ -73,6 +75,12 @@ def message_post(
         )
         if attachments:
             attachments_store(ticket=locked, files=attachments, by=by, message=message)
+        # The queue shows who waits for an answer, since their first unanswered message;
+        # staff's answer ends the wait.
+        waiting_since = (locked.customer_waiting_since or message.at) if from_customer else None
+        if waiting_since != locked.customer_waiting_since:
+            Ticket.objects.filter(pk=locked.pk).update(customer_waiting_since=waiting_since)
+        ticket.customer_waiting_since = waiting_since
         if not from_customer:
             ticket_email_queue(
                 ticket=locked,
