@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from backoffice import scan
 from backoffice.admin_filters import OverdueFilter
 from backoffice.timeline import ticket_timeline
 from core.admin_lists import LargeTableAdmin
@@ -257,6 +258,8 @@ class TicketAdmin(LargeTableAdmin):
 
     def get_urls(self):
         return [
+            # The warehouse's scan station (backoffice/scan.py, R7).
+            path("scan/", self.admin_site.admin_view(scan.station), name="rma_ticket_scan"),
             path(
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
