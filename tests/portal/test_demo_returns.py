@@ -61,3 +61,16 @@ def test_netpartners_sees_the_restocking_as_store_credit(client, demo):
     assert "20% partner restocking fee" in text
     assert "(P1)" in text
     assert "12" in text and "€\xa0143.20" in text  # 179.00 less 20%, as store credit
+
+
+def test_toms_account_is_not_there_yet_and_he_activates_it(client, demo):
+    from notifications.models import Email
+
+    tom = Customer.objects.get(email="tom@example.com")
+    assert tom.user is None  # imported from the webshop only (README)
+
+    client.post(reverse("portal:activate"), {"email": "tom@example.com"})
+
+    tom.refresh_from_db()
+    assert tom.user is not None
+    assert Email.objects.filter(kind="account_activation", to="tom@example.com").exists()
