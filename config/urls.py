@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import EmailAdminAuthenticationForm
+from backoffice import dashboard
 from config.api import api
 from notifications.webhooks import tracking_webhook
 from portal import account as portal_account
@@ -14,6 +15,8 @@ admin.site.index_title = _("Back office")
 admin.site.login_form = EmailAdminAuthenticationForm
 
 urlpatterns = [
+    # The staff dashboard (issue 16 §7), behind the admin's login, in the admin's look.
+    path("admin/dashboard/", dashboard.dashboard, name="backoffice_dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("tickets/<str:number>/label.pdf", rma_views.label_download, name="ticket_label"),
