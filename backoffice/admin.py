@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice import scan
 from backoffice.admin_filters import OverdueFilter
+from backoffice.diagnosis import unit_urls, units_context
 from backoffice.timeline import ticket_timeline
 from core.admin_lists import LargeTableAdmin
 from orders.admin import ReadOnlyInline
@@ -33,7 +34,6 @@ TRANSITION_LABELS = {
     "cancel": _("Cancel"),
     "expire": _("Expire"),
     "receive": _("Receive parcel"),
-    "diagnose": _("Record diagnosis"),
     "resolve": _("Resolve"),
 }
 
@@ -275,6 +275,7 @@ class TicketAdmin(LargeTableAdmin):
                 self.admin_site.admin_view(self.notice_scan_view),
                 name="rma_ticket_notice_scan",
             ),
+            *unit_urls(self.admin_site),  # the units' diagnosis and R15 wipe
             *super().get_urls(),
         ]
 
@@ -335,10 +336,13 @@ class TicketAdmin(LargeTableAdmin):
             extra_context["transitions"] = [
                 (name, TRANSITION_LABELS[name])
                 for name in services.ticket_transitions_for(ticket, request.user)
+                # Diagnosed follows the units (issue 16): no button of its own.
+                if name in TRANSITION_LABELS
             ]
             extra_context["resolutions"] = Resolution.choices
             extra_context["has_label"] = ticket.state in LABELLED_STATES and ticket.goods_to_return
             extra_context.update(_vendor_cases_context(ticket, request.user))
+            extra_context.update(units_context(ticket, request.user))
             extra_context["timeline"] = ticket_timeline(ticket)
             extra_context.update(_thread_context(ticket, request.user))
         return super().change_view(request, object_id, form_url, extra_context)
@@ -394,7 +398,6 @@ class TicketAdmin(LargeTableAdmin):
             "cancel": lambda: services.ticket_cancel(ticket=ticket, by=request.user, note=note),
             "expire": lambda: services.ticket_expire(ticket=ticket, by=request.user, note=note),
             "receive": lambda: services.ticket_receive(ticket=ticket, by=request.user, note=note),
-            "diagnose": lambda: services.ticket_diagnose(ticket=ticket, by=request.user, note=note),
             "resolve": lambda: services.ticket_resolve(
                 ticket=ticket,
                 by=request.user,
