@@ -233,6 +233,15 @@ def _initial(ticket: Ticket, unit: ReturnedUnit) -> dict:
     }
 
 
+def _as_choices(findings: dict) -> dict:
+    """The findings as the form's radio buttons name them (yes, no, or blank)."""
+    choice = {True: "yes", False: "no", None: ""}
+    return {
+        name: choice[value] if value is None or isinstance(value, bool) else value
+        for name, value in findings.items()
+    }
+
+
 def _unit(pk: int) -> ReturnedUnit:
     return get_object_or_404(
         ReturnedUnit.objects.select_related(
@@ -288,7 +297,7 @@ def diagnose_view(request: HttpRequest, pk: int, *, admin_site) -> HttpResponse:
             if done:
                 return _back_to(ticket)
     else:
-        form = DiagnosisForm(initial=initial, unit=unit, ticket=ticket, cap=known.cap)
+        form = DiagnosisForm(initial=_as_choices(initial), unit=unit, ticket=ticket, cap=known.cap)
     context = {
         **admin_site.each_context(request),
         "title": _("Diagnose unit %(unit)s") % {"unit": unit_label(unit)},

@@ -225,3 +225,19 @@ def test_the_ticket_pages_queries_do_not_grow_with_its_units(client, support):
         _page_queries(client, ticket)  # warm the caches (policies, calendar)
         counts.append(_page_queries(client, ticket))
     assert counts[0] == counts[1]
+
+
+def test_the_form_starts_from_the_customers_claim(client, support):
+    ticket = received_ticket(quantity=1, has_login=True)
+    client.force_login(support)
+
+    form = client.get(_form_url(units_of(ticket)[0])).text
+
+    for name, value in [
+        ("grade", Grade.OPENED_AS_NEW),
+        ("locked", "no"),
+        ("accessories_complete", "yes"),
+        ("defect_confirmed", "yes"),
+        ("outcome", Outcome.VENDOR_CASE),
+    ]:
+        assert re.search(rf'name="{name}" value="{value}"[^>]*checked', form), name
