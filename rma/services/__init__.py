@@ -1,7 +1,7 @@
 """What people do with tickets: open one, move it through its lifecycle
 (`lifecycle.py`), change the details that drive its deadlines (`details.py`), write
 to each other about it (`messages.py`), receive the parcel at the warehouse
-(`receiving.py`), and
+(`receiving.py`), diagnose its units and record their wipe (`diagnosis.py`), and
 register a consumer's withdrawal, authorized at once (`withdrawals.py`)."""
 
 from rma.errors import TicketError
@@ -17,6 +17,7 @@ from rma.services.details import (
     ticket_details_check,
     ticket_details_set,
 )
+from rma.services.diagnosis import unit_diagnose, unit_label, unit_wipe
 from rma.services.lifecycle import (
     LineRequest,
     TransitionChoice,
@@ -63,6 +64,9 @@ from rma.services.withdrawals import (
 )
 
 __all__ = [
+    "unit_diagnose",
+    "unit_label",
+    "unit_wipe",
     "REFUSED",
     "SCAN_EMPTY",
     "SCAN_MAX_LENGTH",
