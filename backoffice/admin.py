@@ -7,24 +7,39 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ORDER_VAR
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from backoffice import scan
-from backoffice.admin_filters import OverdueFilter
+from backoffice.admin_filters import (
+    NEEDS_A_PERSON,
+    AssigneeFilter,
+    OverdueFilter,
+    QueueFilter,
+    VendorFilter,
+    queue_value,
+)
 from backoffice.diagnosis import unit_urls, units_context
 from backoffice.timeline import ticket_timeline
-from core.admin_lists import LargeTableAdmin
+from core.admin_lists import CappedChangeList, LargeTableAdmin
 from orders.admin import ReadOnlyInline
 from orders.models import Order
 from policies.reasons import Reason, goes_to_vendor
 from rma import services
 from rma.models import Attachment, NoticeChannel, Ticket, TicketLine, TicketMessage
 from rma.search import ticket_search
+from rma.services.lifecycle import REJECTION_NEEDS_REASON
 from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
 from vendors.models import VendorCase
 
@@ -36,6 +51,15 @@ TRANSITION_LABELS = {
     "receive": _("Receive parcel"),
     "resolve": _("Resolve"),
 }
+# Actions that end a ticket: asked to confirm first, on the ticket page and in bulk.
+DESTRUCTIVE = {"reject", "cancel", "expire"}
+CONFIRM_QUESTIONS = {
+    "reject": _("Reject the tickets below? The customer is told, with your reason."),
+    "cancel": _("Cancel the tickets below? The customer is told."),
+    "expire": _("Expire the tickets below? The customer is told."),
+}
+# A bulk action acts on at most this many tickets (a page of the list and more).
+BULK_MAX = 100
 
 
 class TicketLineInline(ReadOnlyInline):
@@ -128,6 +152,20 @@ class TransitionForm(forms.Form):
     resolution = forms.ChoiceField(choices=[("", "—"), *Resolution.choices], required=False)
 
 
+class TicketChangeList(CappedChangeList):
+    def get_ordering(self, request, queryset):
+        """The queue: overdue first, then the customer waiting longest, then the oldest
+        request. The set is the open work (indexes find it), sorted as a whole."""
+        if ORDER_VAR not in self.params and queue_value(request.GET) == NEEDS_A_PERSON:
+            return [
+                F("overdue_now").desc(),
+                F("customer_waiting_since").asc(nulls_last=True),
+                "created_at",
+                "pk",
+            ]
+        return super().get_ordering(request, queryset)
+
+
 class AnswerForm(forms.Form):
     body = forms.CharField(max_length=services.MESSAGE_MAX_LENGTH)
 
@@ -181,19 +219,45 @@ def _vendor_cases_context(ticket: Ticket, user) -> dict:
     return {"vendor_cases": cases, "may_open_vendor_case": bool(lines), "ticket_lines": lines}
 
 
+def _too_many() -> str:
+    return gettext("Choose at most %(max)d tickets at a time.") % {"max": BULK_MAX}
+
+
 @admin.register(Ticket)
 class TicketAdmin(LargeTableAdmin):
     list_display = [
         "number",
+        "attention",
         "order",
         "customer_email",
         "reason",
         "state",
+        "vendor",
+        "assignee",
         "created_at",
         "state_changed_at",
     ]
-    # Each filter and sortable column has its index (rma.Ticket.Meta.indexes).
-    list_filter = [OverdueFilter, "state", "reason", "policy", "created_at"]
+    # Each filter and sortable column has its index (rma.Ticket.Meta.indexes); the queue
+    # ("needs a person") is the default view.
+    list_filter = [
+        QueueFilter,
+        OverdueFilter,
+        "state",
+        "reason",
+        VendorFilter,
+        "route",
+        "policy",
+        AssigneeFilter,
+        "created_at",
+    ]
+    actions = [
+        "assign_to_me",
+        "unassign",
+        "authorize_selected",
+        "reject_selected",
+        "cancel_selected",
+        "expire_selected",
+    ]
     sortable_by = ["number", "created_at", "state_changed_at"]
     search = staticmethod(ticket_search)
     search_fields = ["number"]  # shows the search box; `search` does the finding
@@ -201,7 +265,7 @@ class TicketAdmin(LargeTableAdmin):
         "An RMA number, order number, e-mail address, serial or tracking number; or part "
         "of a customer's or product's name."
     )
-    list_select_related = ["order__customer"]
+    list_select_related = ["order__customer", "vendor", "assignee"]
     inlines = [TicketLineInline]
     form = TicketDetailsForm
     readonly_fields = [
@@ -236,6 +300,162 @@ class TicketAdmin(LargeTableAdmin):
     def customer_email(self, ticket: Ticket) -> str:
         return ticket.order.customer.email
 
+    @admin.display(description=_("needs"))
+    def attention(self, ticket: Ticket) -> str:
+        """Why the ticket is in the queue: a passed deadline, a customer waiting."""
+        marks = []
+        if getattr(ticket, "overdue_now", False):
+            marks.append(format_html('<strong class="retour-overdue">{}</strong>', _("Overdue")))
+        if ticket.customer_waiting_since:
+            since = date_format(localtime(ticket.customer_waiting_since), "SHORT_DATETIME_FORMAT")
+            marks.append(
+                format_html(
+                    '<span class="retour-waiting">{}</span>',
+                    _("Customer waiting since %(since)s") % {"since": since},
+                )
+            )
+        return format_html_join(" ", "{}", ((mark,) for mark in marks))
+
+    def get_changelist(self, request, **kwargs):
+        return TicketChangeList
+
+    # Who may use each action (the admin's `has_<name>_permission`).
+    def has_authorize_permission(self, request) -> bool:
+        return request.user.has_perm("rma.authorize_ticket")
+
+    def has_reject_permission(self, request) -> bool:
+        return request.user.has_perm("rma.reject_ticket")
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("rma.cancel_ticket")
+
+    def has_expire_permission(self, request) -> bool:
+        return request.user.has_perm("rma.expire_ticket")
+
+    def _each(self, request, queryset, act, done) -> None:
+        """`act` on each selected ticket through its service; what was done is counted
+        and each refusal reported with the ticket's number and the service's sentence."""
+        tickets = list(queryset.order_by("pk")[: BULK_MAX + 1])
+        if len(tickets) > BULK_MAX:
+            messages.error(request, _too_many())
+            return
+        count = 0
+        for ticket in tickets:
+            try:
+                changed = act(ticket)
+            except services.TicketError as error:
+                messages.error(
+                    request,
+                    gettext("%(number)s: %(why)s") % {"number": ticket.number, "why": error},
+                )
+            else:
+                count += changed is not False
+        if count:
+            messages.success(request, done(count) % {"count": count})
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda t: services.ticket_assign(ticket=t, by=request.user, assignee=request.user),
+            lambda n: ngettext(
+                "Assigned %(count)d ticket to you.", "Assigned %(count)d tickets to you.", n
+            ),
+        )
+
+    @admin.action(description=_("Unassign"), permissions=["change"])
+    def unassign(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda t: services.ticket_assign(ticket=t, by=request.user, assignee=None),
+            lambda n: ngettext("Unassigned %(count)d ticket.", "Unassigned %(count)d tickets.", n),
+        )
+
+    @admin.action(description=_("Authorize"), permissions=["authorize"])
+    def authorize_selected(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda t: services.ticket_authorize(ticket=t, by=request.user),
+            lambda n: ngettext("Authorized %(count)d ticket.", "Authorized %(count)d tickets.", n),
+        )
+
+    @admin.action(description=_("Reject…"), permissions=["reject"])
+    def reject_selected(self, request, queryset):
+        return self._confirmed_bulk(
+            request,
+            queryset,
+            "reject",
+            lambda t, note: services.ticket_reject(ticket=t, by=request.user, reason=note),
+            lambda n: ngettext("Rejected %(count)d ticket.", "Rejected %(count)d tickets.", n),
+        )
+
+    @admin.action(description=_("Cancel…"), permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        return self._confirmed_bulk(
+            request,
+            queryset,
+            "cancel",
+            lambda t, note: services.ticket_cancel(ticket=t, by=request.user, note=note),
+            lambda n: ngettext("Cancelled %(count)d ticket.", "Cancelled %(count)d tickets.", n),
+        )
+
+    @admin.action(description=_("Expire…"), permissions=["expire"])
+    def expire_selected(self, request, queryset):
+        return self._confirmed_bulk(
+            request,
+            queryset,
+            "expire",
+            lambda t, note: services.ticket_expire(ticket=t, by=request.user, note=note),
+            lambda n: ngettext("Expired %(count)d ticket.", "Expired %(count)d tickets.", n),
+        )
+
+    def _confirmed_bulk(self, request, queryset, name, act, done):
+        """A destructive bulk action: a page listing the tickets asks to confirm (and,
+        for a rejection, the reason the customers will read); then each is done."""
+        note = request.POST.get("note", "").strip()
+        error = ""
+        if request.POST.get("confirmed"):
+            if name == "reject" and not note:
+                error = gettext(REJECTION_NEEDS_REASON)
+            else:
+                self._each(request, queryset, lambda t: act(t, note), done)
+                return None
+        tickets = list(queryset.select_related("order__customer").order_by("pk")[: BULK_MAX + 1])
+        if len(tickets) > BULK_MAX:
+            messages.error(request, _too_many())
+            return None
+        return self._confirmation(
+            request,
+            name=name,
+            tickets=tickets,
+            action_url=request.get_full_path(),
+            hidden=[("action", f"{name}_selected")]
+            + [(helpers.ACTION_CHECKBOX_NAME, str(ticket.pk)) for ticket in tickets],
+            note=note,
+            error=error,
+            back_url=request.get_full_path(),
+        )
+
+    def _confirmation(self, request, *, name, tickets, action_url, hidden, note, error, back_url):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Are you sure?"),
+            "opts": self.model._meta,
+            "question": CONFIRM_QUESTIONS[name],
+            "button": TRANSITION_LABELS[name],
+            "needs_reason": name == "reject",
+            "tickets": tickets,
+            "action_url": action_url,
+            "hidden": hidden,
+            "note": note,
+            "error": error,
+            "back_url": back_url,
+        }
+        return TemplateResponse(request, "admin/rma/ticket/confirm_action.html", context)
+
     @admin.display(description=_("scan of the notice"))
     def notice_scan_link(self, ticket: Ticket) -> str:
         if not ticket.notice_scan:
@@ -264,6 +484,11 @@ class TicketAdmin(LargeTableAdmin):
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="rma_ticket_transition",
+            ),
+            path(
+                "<int:pk>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name="rma_ticket_assign",
             ),
             path(
                 "<int:pk>/message/",
@@ -333,12 +558,19 @@ class TicketAdmin(LargeTableAdmin):
         ticket = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if ticket is not None:
+            # Each button the role allows, disabled with the reason when it cannot be
+            # used now. Diagnosed follows the units (issue 16): no button of its own.
             extra_context["transitions"] = [
-                (name, TRANSITION_LABELS[name])
-                for name in services.ticket_transitions_for(ticket, request.user)
-                # Diagnosed follows the units (issue 16): no button of its own.
-                if name in TRANSITION_LABELS
+                {
+                    "name": c.name,
+                    "label": TRANSITION_LABELS[c.name],
+                    "allowed": c.allowed,
+                    "reason": c.reason,
+                }
+                for c in services.ticket_transition_choices(ticket, request.user)
+                if c.name in TRANSITION_LABELS
             ]
+            extra_context["may_assign"] = request.user.has_perm("rma.change_ticket")
             extra_context["resolutions"] = Resolution.choices
             extra_context["has_label"] = ticket.state in LABELLED_STATES and ticket.goods_to_return
             extra_context.update(_vendor_cases_context(ticket, request.user))
@@ -382,6 +614,33 @@ class TicketAdmin(LargeTableAdmin):
             )
         return back
 
+    def assign_view(self, request, pk: int):
+        """ "Assign to me" and "Unassign" on the ticket page."""
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if not self.has_view_permission(request, ticket):
+            raise Http404
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied  # as the "Assign to me" action (tests/admin/test_roles_walk)
+        back = HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[pk]))
+        to = request.POST.get("to") if request.method == "POST" else None
+        if to not in ("me", "nobody"):
+            messages.error(request, _("Choose an action."))
+            return back
+        try:
+            services.ticket_assign(
+                ticket=ticket, by=request.user, assignee=request.user if to == "me" else None
+            )
+        except services.TicketError as error:
+            messages.error(request, str(error))
+        else:
+            done = (
+                _("%(number)s is assigned to you.")
+                if to == "me"
+                else _("%(number)s is assigned to nobody.")
+            )
+            messages.success(request, done % {"number": ticket.number})
+        return back
+
     def transition_view(self, request, pk: int):
         ticket = get_object_or_404(Ticket, pk=pk)
         back = HttpResponseRedirect(reverse("admin:rma_ticket_change", args=[pk]))
@@ -390,6 +649,22 @@ class TicketAdmin(LargeTableAdmin):
             messages.error(request, _("Choose an action."))
             return back
         name, note = form.cleaned_data["name"], form.cleaned_data["note"]
+        usable = {
+            c.name for c in services.ticket_transition_choices(ticket, request.user) if c.allowed
+        }
+        if name in DESTRUCTIVE and name in usable and not request.POST.get("confirmed"):
+            # Ending a ticket is asked to confirm first (with the reason, for a rejection);
+            # one that cannot be made now goes on to the service's clear refusal.
+            return self._confirmation(
+                request,
+                name=name,
+                tickets=[ticket],
+                action_url=request.path,
+                hidden=[("name", name)],
+                note=note.strip(),
+                error="",
+                back_url=back.url,
+            )
         actions = {
             "authorize": lambda: services.ticket_authorize(
                 ticket=ticket, by=request.user, note=note

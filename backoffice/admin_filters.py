@@ -1,14 +1,19 @@
-"""List filters for the ticket admin."""
+"""List filters for the ticket admin: the queue, overdue, assignee and vendor."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from core.admin_lists import choices_filter
+from orders.models import Vendor
 from policies.models import ReturnPolicy
 from rma.deadlines import STAGE_LABELS
 from rma.selectors import SEVERITY, overdue_q
+from rma.states import State
 
 ANY = "any"
 
@@ -37,3 +42,123 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset.filter(
             overdue_q(today=timezone.localdate(), policies=policies, stage=stage)
         )
+
+
+# The queue (issue 16 §5): what needs a person now. Its default when the list is opened
+# without a filter or a search; any other filter or search shows all tickets.
+NEEDS_A_PERSON = "needs"
+ALL_TICKETS = "all"
+# The changelist's own parameters (sorting, paging, its error flag, popups): not filters.
+_NOT_FILTERS = {"o", "p", "e", "_popup", "_to_field", "_changelist_filters"}
+
+
+def queue_value(params) -> str:
+    """ "needs" or "all": as chosen, else "needs" when no other filter or search is set."""
+    chosen = params.get(QueueFilter.parameter_name)
+    if chosen in (NEEDS_A_PERSON, ALL_TICKETS):
+        return chosen
+    others = (
+        {key for key in params if params.get(key)} - _NOT_FILTERS - {QueueFilter.parameter_name}
+    )
+    return ALL_TICKETS if others else NEEDS_A_PERSON
+
+
+def needs_a_person_q(*, today, policies) -> Q:
+    """New requests, tickets with a passed deadline (D1–D4, the chaser's own conditions)
+    and tickets whose customer waits for an answer: each served by an index (state,
+    the stages' partial indexes, the waiting customers' partial index)."""
+    return (
+        Q(state=State.REQUESTED)
+        | overdue_q(today=today, policies=policies)
+        | Q(customer_waiting_since__isnull=False)
+    )
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """ "Needs a person" (selected by default) or "All tickets".
+
+    Every list is annotated `overdue_now` (a deadline passed: the list's mark and the
+    queue's first sort key), computed for the rows of the page only.
+    """
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def __init__(self, request, params, model, model_admin):
+        self.current = queue_value(request.GET)
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(NEEDS_A_PERSON, _("Needs a person")), (ALL_TICKETS, _("All tickets"))]
+
+    def choices(self, changelist):
+        # No "All" entry of the admin's own: it would clear the parameter, which opens
+        # the default (the queue) again.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        policies = list(ReturnPolicy.objects.all())
+        queryset = queryset.annotate(
+            overdue_now=Case(
+                When(overdue_q(today=today, policies=policies), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        if self.current == NEEDS_A_PERSON:
+            return queryset.filter(needs_a_person_q(today=today, policies=policies))
+        return queryset
+
+
+ME = "me"
+NOBODY = "nobody"
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Tickets assigned to me, to nobody or to one staff member (the (assignee,
+    created_at, id) index serves each, NULL included)."""
+
+    title = _("assigned to")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        staff = User.objects.filter(is_staff=True, is_active=True).order_by("email")
+        return [
+            (ME, _("Me")),
+            (NOBODY, _("Nobody")),
+            *((str(user.pk), user.get_full_name() or user.email) for user in staff),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == ME:
+            return queryset.filter(assignee=request.user)
+        if value == NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(assignee_id=int(value))
+
+
+def _vendor_choices():
+    return [
+        (str(pk), name) for pk, name in Vendor.objects.order_by("name").values_list("pk", "name")
+    ]
+
+
+class VendorFilter(choices_filter("vendor", _("vendor"), _vendor_choices)):  # type: ignore[misc]
+    """The ticket's vendor (`Ticket.vendor`, copied from its lines; index per vendor)."""
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and not value.isdigit():
+            return queryset.none()
+        return super().queryset(request, queryset)

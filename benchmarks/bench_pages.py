@@ -9,7 +9,8 @@ client in this process (the whole middleware stack, no network), logged in as th
 support member (the admin where support may not see the page):
 
 - a bare view behind the same middleware (this script's URLconf adds it): the floor;
-- the ticket list, with each filter (state, reason, policy, creation date, overdue: any
+- the ticket list: its default view (the triage queue, "needs a person"), all tickets, with
+  each filter (state, reason, policy, creation date, vendor, route, assignee, overdue: any
   and each stage) and searching for an RMA number, an order number, an e-mail address, a
   serial, a tracking number, a customer's surname and a product's name; a ticket's page;
 - the order list, searching by number, e-mail and name; an order's page;
@@ -250,6 +251,13 @@ def _pages(samples: Samples) -> list[Page]:
         ),
         Page(f"tickets overdue={ANY}", f"{tickets}?overdue={ANY}"),
         *(Page(f"tickets overdue={stage}", f"{tickets}?overdue={stage}") for stage in SEVERITY),
+        # The triage queue (issue 16): "tickets" above is its default view.
+        Page("tickets queue=all", f"{tickets}?queue=all"),
+        Page("tickets vendor=Hikvision", f"{tickets}?vendor={vendor}"),
+        Page("tickets route=vendor_direct", f"{tickets}?route__exact=vendor_direct"),
+        Page("tickets assignee=nobody", f"{tickets}?assignee=nobody"),
+        Page("tickets assignee=me", f"{tickets}?assignee=me"),
+        Page("tickets queue search surname", f"{tickets}?queue=needs&q={_q(samples.surname)}"),
         Page("tickets search RMA number", f"{tickets}?q={_q(ticket.number)}"),
         Page("tickets search order number", f"{tickets}?q={_q(ticket.order.number)}"),
         Page("tickets search e-mail", f"{tickets}?q={_q(customer.email)}"),

@@ -901,6 +901,13 @@ def _note_expr() -> str:
     return f"CASE t.reason {' '.join(whens)} ELSE '' END"
 
 
+# A defect whose first line's vendor forwards via the shop and whose second's does not.
+SECOND_DECIDES = (
+    "t.reason IN ('defective', 'dead_on_arrival') AND pr.route = 'via_shop' "
+    "AND pr2.route IS NOT NULL AND pr2.route <> 'via_shop'"
+)
+
+
 def _insert_tickets(cursor, p: dict, report: Report) -> None:
     h = _h
     report.rows["tickets"] = _insert(
@@ -936,10 +943,17 @@ def _insert_tickets(cursor, p: dict, report: Report) -> None:
             "rejection_reason": "CASE WHEN t.state = 'rejected' THEN "
             f"{_pick('t.i', 39, '%(rejections)s::text[]', len(REJECTIONS))} ELSE '' END",
             "resolution": "t.resolution",
+            # The queue's vendor and route (rma ticket_create's rule, V1–V3): a defect's
+            # is the first line's vendor that takes it directly, else the first line's.
+            "vendor_id": f"CASE WHEN {SECOND_DECIDES} THEN pr2.vendor_id ELSE pr.vendor_id END",
+            "route": "CASE WHEN t.reason NOT IN ('defective', 'dead_on_arrival') THEN 'via_shop' "
+            f"WHEN {SECOND_DECIDES} THEN pr2.route ELSE pr.route END",
         },
         f"""FROM bench_t t
             JOIN bench_tl tl ON tl.ticket_id = t.id AND tl.n = 1
             JOIN bench_p pr ON pr.p = {_product_of("t.o", "tl.l")}
+            LEFT JOIN bench_tl tl2 ON tl2.ticket_id = t.id AND tl2.n = 2
+            LEFT JOIN bench_p pr2 ON pr2.p = {_product_of("t.o", "tl2.l")}
             LEFT JOIN unnest(%(notice_days)s::date[], %(due_days)s::date[]) AS due(day, due_on)
                 ON t.reason = 'withdrawal' AND due.day = (t.created_at AT TIME ZONE %(tz)s)::date
             ORDER BY t.id""",  # noqa: S608

@@ -48,6 +48,7 @@ def bench_shop() -> dict[str, str]:
     email = Email.objects.exclude(about="").last()
     return {
         "number": ticket.number,
+        "vendor": str(ticket.vendor_id),
         "order": order.number,
         "email": order.customer.email,
         "surname": order.customer.name.split()[-1],
@@ -68,6 +69,12 @@ PAGES = [
     ("admin:rma_ticket_changelist", {"created_at__gte": "2026-11-01 00:00:00+01:00"}),
     ("admin:rma_ticket_changelist", {"overdue": "any"}),
     ("admin:rma_ticket_changelist", {"o": "-3"}),
+    ("admin:rma_ticket_changelist", {"queue": "needs"}),
+    ("admin:rma_ticket_changelist", {"queue": "all"}),
+    ("admin:rma_ticket_changelist", {"vendor": "{vendor}"}),
+    ("admin:rma_ticket_changelist", {"route__exact": "vendor_direct"}),
+    ("admin:rma_ticket_changelist", {"assignee": "me"}),
+    ("admin:rma_ticket_changelist", {"assignee": "nobody"}),
     ("admin:rma_ticket_changelist", {"q": "{number}"}),
     ("admin:rma_ticket_changelist", {"q": "{order}"}),
     ("admin:rma_ticket_changelist", {"q": "{email}"}),

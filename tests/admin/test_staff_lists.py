@@ -16,7 +16,7 @@ from refunds.services import store_credit_grant
 from rma import services
 from rma.models import Ticket
 from rma.states import State
-from tests.factories import CustomerFactory, delivered_order
+from tests.factories import CustomerFactory, VendorFactory, delivered_order
 from tests.rma.lifecycle import staff, ticket_in
 from tests.vendors.cases import case_at, vendor
 
@@ -49,6 +49,11 @@ LISTS = [
     ("admin:rma_ticket_changelist", {"o": "3"}),
     ("admin:rma_ticket_changelist", {"q": "Jansen"}),
     ("admin:rma_ticket_changelist", {"q": "3STRACK1"}),
+    ("admin:rma_ticket_changelist", {"queue": "all"}),
+    ("admin:rma_ticket_changelist", {"vendor": lambda: str(VendorFactory(name="Queue").pk)}),
+    ("admin:rma_ticket_changelist", {"route__exact": "via_shop"}),
+    ("admin:rma_ticket_changelist", {"assignee": "me"}),
+    ("admin:rma_ticket_changelist", {"assignee": "nobody"}),
     ("admin:orders_order_changelist", {}),
     ("admin:orders_order_changelist", {"customer__type__exact": "consumer"}),
     ("admin:orders_order_changelist", {"q": "Jansen"}),
