@@ -286,6 +286,11 @@ def _pages(samples: Samples) -> list[Page]:
             f"/admin/vendors/vendorcase/?vendor__id__exact={vendor}",
         ),
         Page("e-mails", "/admin/notifications/email/"),
+        # The dashboard (issue 16 §7): as staff see it (cached a few minutes per period),
+        # and computed afresh on every request (its button), over 30 days and this year.
+        Page("dashboard", "/admin/dashboard/"),
+        Page("dashboard computed afresh", "/admin/dashboard/?fresh=1"),
+        Page("dashboard this year afresh", "/admin/dashboard/?period=year&fresh=1"),
         Page("store credit", "/admin/refunds/storecreditentry/"),
         Page(
             "API returnability",
