@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.events import Event
 from core.periods import Sentence
-from rma.models import EventKind, Ticket, TicketEvent
+from rma.models import EventKind, Grade, Outcome, Ticket, TicketEvent
 from rma.services import DETAIL_FIELDS
 from rma.states import State
 from vendors.models import CaseState, VendorCaseEvent
@@ -54,8 +54,35 @@ def _entry(event: Event, what: Sentence, *, internal: bool) -> Entry:
     )
 
 
+def _unit_entry(event: TicketEvent) -> Sentence | None:
+    """The warehouse's and the diagnosis's own events, in words: a refused parcel (R7),
+    a unit's diagnosis and its data wipe (R15)."""
+    data = event.data
+    field = data.get("field")
+    if field == "parcel" and data.get("refused"):
+        return format_lazy(
+            _("Parcel refused at the scan station ({rule}): the ticket was {state}"),
+            rule=data["refused"],
+            state=State(data["state"]).label,
+        )
+    if field == "diagnosis":
+        unit = data.get("new", "").split(":", 1)[0]
+        return format_lazy(
+            _("Unit {unit} diagnosed: {grade}, {outcome}"),
+            unit=unit,
+            grade=Grade(data["grade"]).label,
+            outcome=Outcome(data["outcome"]).label,
+        )
+    if field == "wipe":
+        return format_lazy(_("Unit {unit} wiped to factory state (R15)"), unit=data.get("new"))
+    return None
+
+
 def _ticket_entry(event: TicketEvent) -> Entry:
-    if event.kind == EventKind.CHANGE:
+    unit_what = _unit_entry(event) if event.kind == EventKind.CHANGE else None
+    if unit_what is not None:
+        what: Sentence = unit_what
+    elif event.kind == EventKind.CHANGE:
         what = format_lazy(
             _("{field}: {old} → {new}"),
             field=FIELD_LABELS.get(event.data.get("field"), event.data.get("field")),
@@ -73,13 +100,35 @@ def _ticket_entry(event: TicketEvent) -> Entry:
     return _entry(event, what, internal=event.internal)
 
 
+# What happened to a vendor case without a change of state, by its event's `action`.
+CASE_ACTIONS = {
+    "packed": _("Vendor case #{case} ({vendor}): packed in shipment #{shipment}"),
+    "unpacked": _("Vendor case #{case} ({vendor}): taken out of shipment #{shipment}"),
+    "advance_replacement": _(
+        "Vendor case #{case} ({vendor}): advance replacement shipped, tracking {tracking_number}"
+    ),
+    "returned_to_customer": _(
+        "Vendor case #{case} ({vendor}): sent back to the customer, tracking {tracking_number}"
+    ),
+}
+
+
 def _case_entry(event: VendorCaseEvent) -> Entry:
-    what = format_lazy(
-        _("Vendor case #{case} ({vendor}): {state}"),
-        case=event.case_id,
-        vendor=event.case.vendor.name,
-        state=CaseState(event.to_state).label,
-    )
+    action = CASE_ACTIONS.get(event.data.get("action", ""))
+    values = {"case": event.case_id, "vendor": event.case.vendor.name}
+    if action is not None:
+        what = format_lazy(
+            action,
+            shipment=event.data.get("shipment", ""),
+            tracking_number=event.data.get("tracking_number") or "—",
+            **values,
+        )
+    else:
+        what = format_lazy(
+            _("Vendor case #{case} ({vendor}): {state}"),
+            state=CaseState(event.to_state).label,
+            **values,
+        )
     return _entry(event, what, internal=True)  # the vendor's side is staff's business
 
 
