@@ -58,10 +58,10 @@ WITHDRAW_ELSEWHERE = _(
     "To withdraw from the contract, use the withdrawal function: it asks no reasons."
 )
 NOTE_NEEDED = _("Describe what is wrong, so that we can help you.")
-NOTE_TOO_LONG = _("Keep the description under {limit} characters.")
-NUMBER_TOO_LONG = _("A number of at most {limit} characters, please.")
+NOTE_TOO_LONG = _("The description can be at most {limit} characters long.")
+NUMBER_TOO_LONG = _("This number can be at most {limit} characters long.")
 VENDOR_TICKET_NEEDED = _(
-    "{vendor}'s support must confirm the fault first (V3): enter the support ticket number "
+    "{vendor} support must confirm the fault first (V3): enter the support ticket number "
     "they gave you."
 )
 FACTORY_RESET_NEEDED = _(

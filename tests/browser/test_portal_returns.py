@@ -88,7 +88,7 @@ def test_a_consumer_files_a_defect_rma_for_a_grandstream_phone(
     page.wait_for_load_state()
 
     main = page.inner_text("main")
-    assert "Grandstream's support must confirm the fault first (V3)" in main
+    assert "Grandstream support must confirm the fault first (V3)" in main
     assert "choose them again" in main
     assert page.get_by_label("Describe what is wrong, or what happened").input_value() == (
         "No dial tone."

@@ -144,7 +144,7 @@ def test_a_v3_defect_without_the_vendors_ticket_is_refused_and_keeps_everything_
     assert response.status_code == 400
     text = text_of(response)
     assert (
-        "Grandstream's support must confirm the fault first (V3): enter the support ticket "
+        "Grandstream support must confirm the fault first (V3): enter the support ticket "
         "number they gave you." in text
     )
     assert "browsers do not keep chosen files, so choose them again" in text
