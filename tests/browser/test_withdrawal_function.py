@@ -230,9 +230,12 @@ def test_staff_register_a_postal_notice_dated_three_days_earlier(
     assert ticket.notice_on == dt.date(2026, 11, 20) and ticket.state == State.AUTHORIZED
     assert ticket.refund_due_on == dt.date(2026, 12, 4)
     assert ticket.notice_scan
-    # Staff cannot reject it: no button, and the actions say what is possible.
-    buttons = page.locator(".retour-transitions button").all_inner_texts()
-    assert "Reject" not in buttons and "Expire" not in buttons
+    # Staff cannot reject or expire it (W10): no button to press, and Expire, which the
+    # state would allow, is shown disabled with the reason beside it.
+    usable = page.locator(".retour-transitions button[name=name]").all_inner_texts()
+    assert "Reject" not in usable and "Expire" not in usable
+    assert page.locator(".retour-transitions button[disabled]", has_text="Expire").count() == 1
+    assert "the consumer's notice binds the shop (W10)" in page.inner_text(".retour-why")
     assert Email.objects.filter(ticket=ticket, kind="withdrawal_receipt").exists()
 
 
