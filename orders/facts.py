@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from core.money import ZERO, allocate, to_cents
 from orders.enums import CustomerType, ProductFlag
 
 # One definition of each vocabulary (`orders.enums`); the name the rules have always used.
@@ -173,6 +174,20 @@ class OrderFacts:
     @property
     def discount_total(self) -> Decimal:
         return sum((d.amount for d in self.discounts), Decimal("0"))
+
+    @cached_property
+    def discount_shares(self) -> dict[str, Decimal]:
+        """F1: the order-level discounts over all lines pro rata by paid amount, per line id.
+
+        Largest remainder, so the shares add up to the discount to the cent. A line's share
+        is spread over its units only when its units' net is formed (the refund calculator,
+        the F4 cap), never rounded per unit on its own.
+        """
+        total = to_cents(self.discount_total)
+        paid = [line.paid for line in self.lines]
+        # Lines that cost nothing (a free item with a free-shipping code) carry no share.
+        shares = allocate(total, paid) if total and any(paid) else None
+        return {line.id: shares[i] if shares else ZERO for i, line in enumerate(self.lines)}
 
     def units(self, line_id: str, on: date) -> tuple[UnitDelivery, ...]:
         """Return every unit of a line with its shipment dates as known on `on`.

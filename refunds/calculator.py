@@ -47,20 +47,6 @@ def _euros(amount: Decimal) -> str:
 euros = lazy(_euros, str)
 
 
-def discount_shares(order: OrderFacts) -> dict[str, Decimal]:
-    """F1: allocate the order-level discounts over all lines pro rata by paid amount.
-
-    Largest remainder, so the shares add up to the discount to the cent. A line's share is
-    spread over its units only when its units' net is formed (`_line_items`), never rounded
-    per unit on its own.
-    """
-    total = to_cents(order.discount_total)
-    paid = [line.paid for line in order.lines]
-    # Lines that cost nothing (a free item with a free-shipping code) carry no share.
-    shares = allocate(total, paid) if total and any(paid) else None
-    return {line.id: shares[i] if shares else ZERO for i, line in enumerate(order.lines)}
-
-
 def quote(
     order: OrderFacts,
     selection: Sequence[tuple[str, int]],
@@ -95,7 +81,7 @@ def quote(
 
     withdrawal = _as_withdrawal(order, picked, reason=reason, terms=terms, on=on, calendar=calendar)
     items: list[QuoteItem] = []
-    shares = discount_shares(order)
+    shares = order.discount_shares
     for line, quantity in picked:
         items.extend(_line_items(line, quantity, shares[line.id], deductions.get(line.id)))
     goods = sum((item.amount for item in items), ZERO)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.money import ZERO, allocate, to_cents
+from core.money import ZERO, to_cents
 from core.periods import Sentence
 from orders.enums import Route
 from orders.facts import LineFacts, OrderFacts
@@ -151,26 +151,10 @@ def proposed_outcome(
     )
 
 
-def line_discount_share(order: OrderFacts, line: LineFacts) -> Decimal:
-    """F1: `line`'s share of the order-level discounts, pro rata by paid amount.
-
-    The same largest-remainder split as `refunds.calculator.discount_shares` (the tests
-    hold them equal); rma sits below refunds, so it cannot ask it.
-    """
-    total = to_cents(order.discount_total)
-    paid = [each.paid for each in order.lines]
-    if not total or not any(paid):
-        return ZERO
-    shares = allocate(total, paid)
-    return next(
-        share for each, share in zip(order.lines, shares, strict=True) if each.id == line.id
-    )
-
-
 def deduction_cap(order: OrderFacts, line: LineFacts) -> Decimal:
     """F4: a unit's deduction is never above its share of the line value: the unit price
     actually paid, after the line's share of the order discount."""
-    share = line_discount_share(order, line)
+    share = order.discount_shares[line.id]
     return max(ZERO, to_cents((line.paid - share) / line.quantity))
 
 

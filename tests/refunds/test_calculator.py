@@ -15,7 +15,7 @@ from django.utils import translation
 from orders.facts import Flag
 from policies.reasons import Reason
 from policies.terms import PRESETS
-from refunds.calculator import QuoteError, discount_shares, quote
+from refunds.calculator import QuoteError, quote
 from tests.builders import business, licence, line, nvr, order, partner, phone, shipping
 
 WEBSTORE4 = PRESETS["webstore4"]
@@ -134,7 +134,7 @@ def test_order_discounts_are_allocated_to_lines_by_paid_amount_to_the_cent(
         paid_by="ideal",
     )
 
-    assert list(discount_shares(facts).values()) == [D(s) for s in shares]
+    assert list(facts.discount_shares.values()) == [D(s) for s in shares]
 
 
 @pytest.mark.parametrize(

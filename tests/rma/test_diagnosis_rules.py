@@ -6,11 +6,9 @@ import pytest
 
 from orders.enums import Route
 from policies.reasons import Reason
-from refunds.calculator import discount_shares
 from rma.diagnosis import (
     deduction_cap,
     investigation_charge,
-    line_discount_share,
     proposed_outcome,
     wipe_required,
 )
@@ -150,9 +148,6 @@ def test_deduction_cap_is_the_units_share_of_the_line_value(lines, discounts, ca
     facts = order(*lines, discounts=discounts)
     for each in facts.lines:
         assert deduction_cap(facts, each) == caps[each.id]
-    # The same discount shares as the calculator's (F1), which rma cannot import.
-    shares = discount_shares(facts)
-    assert {each.id: line_discount_share(facts, each) for each in facts.lines} == shares
 
 
 @pytest.mark.parametrize(("has_login", "wipe"), [(True, True), (False, False)])
