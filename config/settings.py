@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE["deadlines-chase"] = {
     "task": "deadlines.chase_deadlines",
     "schedule": 15 * 60.0,
 }
+# The dashboard's figures, computed before the cached ones expire (5 minutes).
+CELERY_BEAT_SCHEDULE["backoffice-refresh-dashboard"] = {
+    "task": "backoffice.refresh_dashboard",
+    "schedule": 4 * 60.0,
+}
 
 # The cache (the API's per-token rate limit counts in it) is shared by every web worker
 # through Redis in production; in-process memory in the embedded default.

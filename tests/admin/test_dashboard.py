@@ -260,6 +260,24 @@ def test_the_figures_are_kept_a_few_minutes_and_computed_again_on_the_button(cli
     assert client.get(URL).context["open_total"] == 2
 
 
+def test_the_worker_computes_every_period_ahead_so_no_view_waits(client, support, settings):
+    from backoffice.dashboard import CACHE_SECONDS
+    from backoffice.tasks import refresh_dashboard
+
+    entry = settings.CELERY_BEAT_SCHEDULE["backoffice-refresh-dashboard"]
+    assert entry["task"] == refresh_dashboard.name
+    assert entry["schedule"] < CACHE_SECONDS  # computed again before they expire
+    client.force_login(support)
+    _ticket(State.REQUESTED)
+    refresh_dashboard()  # what beat's worker runs
+
+    for period in ("30", "90", "year"):
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(URL, {"period": period})
+        assert page.context["open_total"] == 1
+        assert not any("rma_ticket" in query["sql"] for query in captured)
+
+
 def test_each_period_has_its_own_figures_and_a_wrong_one_shows_the_default(client, support):
     client.force_login(support)
     resolved_set()
