@@ -269,11 +269,11 @@ def _shipments(order: int, day: Callable[[datetime], date]) -> tuple[ShipmentFac
     return tuple(
         facts
         for shipped_at, delivered_at, held in shipments.values()
-        if (facts := _shipment_facts(shipped_at, delivered_at, held, day)) is not None
+        if (facts := shipment_facts(shipped_at, delivered_at, held, day)) is not None
     )
 
 
-def _shipment_facts(
+def shipment_facts(
     shipped_at: datetime | None,
     delivered_at: datetime | None,
     lines: dict[str, int],

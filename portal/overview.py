@@ -27,10 +27,10 @@ from orders.facts import (
     LineFacts,
     OrderFacts,
     PaymentFacts,
-    ShipmentFacts,
     ShippingFacts,
 )
 from orders.models import Customer, Discount, Order, OrderLine, Payment, Shipment
+from orders.selectors import shipment_facts
 from policies.reasons import Reason
 from policies.selectors import rules_configuration
 from policies.terms import Terms
@@ -93,7 +93,7 @@ def orders_facts(orders: Sequence[Order]) -> dict[int, OrderFacts]:
             shipments=tuple(
                 shipment
                 for shipped_at, delivered_at, held in shipments.get(order.pk, {}).values()
-                if (shipment := _shipment_facts(shipped_at, delivered_at, held, day)) is not None
+                if (shipment := shipment_facts(shipped_at, delivered_at, held, day)) is not None
             ),
         )
     return facts
@@ -144,24 +144,6 @@ def _shipment_rows(order_pks: list[int]) -> dict[int, dict[int, _ShipmentRow]]:
         if line_id is not None:
             held[line_id] = quantity
     return shipments
-
-
-def _shipment_facts(
-    shipped_at: datetime | None,
-    delivered_at: datetime | None,
-    lines: dict[str, int],
-    day: Callable[[datetime], date],
-) -> ShipmentFacts | None:
-    """As `orders.selectors`: a shipment that has not left yet is no fact; one delivered
-    without a shipping time left on its delivery day."""
-    left = shipped_at or delivered_at
-    if left is None:
-        return None
-    return ShipmentFacts(
-        shipped_at=day(left),
-        delivered_at=day(delivered_at) if delivered_at else None,
-        lines=lines,
-    )
 
 
 def _payment_and_discount_rows(
