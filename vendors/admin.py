@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin_lists import LargeTableAdmin
 from rma.models import TicketLine
@@ -198,7 +199,11 @@ class VendorCaseAdmin(LargeTableAdmin):
                 format_html(
                     '<a href="{}">{}</a>',
                     url,
-                    _("%(count)s unit(s) in shipment #%(shipment)s.")
+                    ngettext(
+                        "%(count)s unit in shipment #%(shipment)s.",
+                        "%(count)s units in shipment #%(shipment)s.",
+                        count,
+                    )
                     % {"count": count, "shipment": shipment_pk},
                 ),
             )

@@ -64,8 +64,8 @@ def test_a_defective_unit_opens_a_vendor_case_and_travels_in_a_shipment(
     wim.locator(".messagelist").wait_for()
     shipment = VendorShipment.objects.get(vendor=hikvision)
     message = wim.locator(".messagelist")
-    assert f"1 unit(s) in shipment #{shipment.pk}." in message.inner_text()
-    message.get_by_role("link", name=f"1 unit(s) in shipment #{shipment.pk}.").click()
+    assert f"1 unit in shipment #{shipment.pk}." in message.inner_text()
+    message.get_by_role("link", name=f"1 unit in shipment #{shipment.pk}.").click()
 
     wim.get_by_role("heading", name="1 unit in this shipment").wait_for()
     units = wim.locator(".retour-shipment-units table").inner_text()

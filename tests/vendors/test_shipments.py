@@ -480,8 +480,8 @@ def test_the_warehouse_adds_cases_to_a_shipment_from_the_case_list(client, suppo
     shown = text(response)
     to_yealink = VendorShipment.objects.get(vendor=yealink)
     to_snom = VendorShipment.objects.get(vendor=snom)
-    assert f"1 unit(s) in shipment #{to_yealink.pk}." in shown
-    assert f"1 unit(s) in shipment #{to_snom.pk}." in shown
+    assert f"1 unit in shipment #{to_yealink.pk}." in shown
+    assert f"1 unit in shipment #{to_snom.pk}." in shown
     assert f"Vendor case #{direct.pk} does not travel through the shop" in shown
     assert packed(to_yealink) == {one.pk} and packed(to_snom) == {two.pk}
 
