@@ -351,6 +351,18 @@ def shipment_for_vendor(*, vendor: Vendor, by: User | None) -> VendorShipment:
     return draft or VendorShipment.objects.create(vendor=vendor, created_by=by)
 
 
+def _record_action(case: VendorCase, action: str, *, by: User | None, **data: object) -> None:
+    """A change of the case that leaves its state as it is (packed, unpacked, an advance
+    replacement, the unit sent back), in its history with what came with it."""
+    VendorCaseEvent.objects.create(
+        case=case,
+        by=by,
+        from_state=case.state,
+        to_state=case.state,
+        data={"action": action, **data},
+    )
+
+
 @transaction.atomic
 def shipment_add_case(*, shipment: VendorShipment, case: VendorCase, by: User | None) -> VendorCase:
     """Put the unit of `case` into `shipment` (V1): a case of the shipment's vendor, still
@@ -379,13 +391,7 @@ def shipment_add_case(*, shipment: VendorShipment, case: VendorCase, by: User | 
         return case  # already packed: nothing changes
     case.shipment = shipment
     case.save(update_fields=["shipment"])
-    VendorCaseEvent.objects.create(
-        case=case,
-        by=by,
-        from_state=case.state,
-        to_state=case.state,
-        data={"action": "packed", "shipment": shipment.pk},
-    )
+    _record_action(case, "packed", by=by, shipment=shipment.pk)
     return case
 
 
@@ -430,13 +436,7 @@ def shipment_remove_case(
         raise VendorCaseError(_(CASE_NOT_IN_SHIPMENT).format(case=case.pk, shipment=shipment.pk))
     case.shipment = None
     case.save(update_fields=["shipment"])
-    VendorCaseEvent.objects.create(
-        case=case,
-        by=by,
-        from_state=case.state,
-        to_state=case.state,
-        data={"action": "unpacked", "shipment": shipment.pk},
-    )
+    _record_action(case, "unpacked", by=by, shipment=shipment.pk)
     return case
 
 
@@ -539,17 +539,13 @@ def vendor_case_advance_replacement(
             "advance_replacement_shipped_on",
         ]
     )
-    VendorCaseEvent.objects.create(
-        case=locked,
+    _record_action(
+        locked,
+        "advance_replacement",
         by=by,
-        from_state=locked.state,
-        to_state=locked.state,
-        data={
-            "action": "advance_replacement",
-            "serial": serial,
-            "tracking_number": locked.advance_replacement_tracking_number,
-            "shipped_on": locked.advance_replacement_shipped_on,
-        },
+        serial=serial,
+        tracking_number=locked.advance_replacement_tracking_number,
+        shipped_on=locked.advance_replacement_shipped_on,
     )
     return locked
 
@@ -594,15 +590,7 @@ def vendor_case_return_to_customer(
     locked.save(
         update_fields=["returned_to_customer_at", "return_carrier", "return_tracking_number"]
     )
-    VendorCaseEvent.objects.create(
-        case=locked,
-        by=by,
-        from_state=locked.state,
-        to_state=locked.state,
-        data={
-            "action": "returned_to_customer",
-            "carrier": carrier,
-            "tracking_number": tracking_number,
-        },
+    _record_action(
+        locked, "returned_to_customer", by=by, carrier=carrier, tracking_number=tracking_number
     )
     return locked
