@@ -58,12 +58,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _VIEW_TICKETS
     + ["rma.receive_ticket", "vendors.send_vendorcase", *_VENDOR_SHIPPING],
     # F7: accountants keep the store-credit ledger (grant and withdraw with a reason).
+    # F8: they propose, adjust, approve and pay refunds; four eyes are kept by who did
+    # what (`refunds.refunding.refund_may_approve`), not by the role.
     Role.ACCOUNTANT: _VIEW_ORDERS
     + _VIEW_TICKETS
     + [
         "rma.resolve_ticket",
+        "rma.view_returnedunit",
         "refunds.view_storecreditentry",
         "refunds.add_storecreditentry",
+        "refunds.view_refund",
+        "refunds.add_refund",
+        "refunds.change_refund",
+        "refunds.approve_refund",
+        "refunds.pay_refund",
+        "refunds.view_creditnote",
+        "refunds.view_sepabatch",
+        "refunds.add_sepabatch",
     ],
 }
 

@@ -1,4 +1,6 @@
-"""The store-credit ledger (F7): grants and the debits against them, never a balance.
+"""Refunds, credit notes, SEPA batches and the store-credit ledger (F1–F8, W7).
+
+The store-credit ledger (F7): grants and the debits against them, never a balance.
 
 A customer's balance is the sum of their entries. Every debit (a use at checkout, a
 withdrawal by staff, the write-off when a grant lapses) names the grant it draws from,
@@ -11,9 +13,11 @@ chaser reads only grants that still hold credit.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
 class EntryKind(models.TextChoices):
@@ -136,3 +140,370 @@ class StoreCreditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerEntryImmutable(f"store credit entry {self.pk} is booked; add an entry")
+
+
+# --- refunds, their payment and their credit notes (F1, F6, F8, W7; issue 18) ----------
+
+
+def _who(verbose_name):
+    """The person who did something to a row; None is the system (or a deleted user)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+def _money(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
+
+
+def _private_storage():
+    # Credit notes and SEPA files name customers and their bank accounts: served only by
+    # views that check who asks, never by the web server.
+    return storages["private"]
+
+
+class RefundState(models.TextChoices):
+    """F8: proposed → approved → paid; a payment the bank refused is failed, then retried."""
+
+    PROPOSED = "proposed", _("proposed")
+    APPROVED = "approved", _("approved")
+    PAID = "paid", _("paid")
+    FAILED = "failed", _("payment failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# A refund that still holds its units: it will be (or was) paid.
+HOLDING_STATES = (RefundState.PROPOSED, RefundState.APPROVED, RefundState.PAID, RefundState.FAILED)
+
+
+class Channel(models.TextChoices):
+    """How a part of a refund reaches the customer (F6)."""
+
+    SEPA = "sepa", _("bank transfer (SEPA batch)")
+    STORE_CREDIT = "store_credit", _("store credit (ledger)")
+    # Billink, Bitcoin, card and PayPal through their providers, gift vouchers and savings
+    # points in kind: done outside Retour, booked here with the reference.
+    OUTSIDE = "outside", _("paid outside Retour")
+
+
+class Refund(ConcurrentTransitionMixin, models.Model):
+    """Money (or store credit) owed to a customer for a ticket, itemized by the calculator.
+
+    The items are the calculator's quote as it was proposed, each with its rule id (F1);
+    an accountant may adjust an item's amount only with a reason, and the original stays
+    beside it. Whoever proposed or adjusted a refund cannot approve it (four eyes).
+    """
+
+    number = models.CharField(_("refund number"), max_length=20, unique=True, editable=False)
+    ticket = models.ForeignKey(
+        "rma.Ticket", on_delete=models.PROTECT, related_name="refunds", verbose_name=_("ticket")
+    )
+    state = FSMField(_("state"), default=RefundState.PROPOSED, choices=RefundState, protected=True)
+    # W7: a withdrawal's refund is due by this day (the ticket's `refund_due_on`); the
+    # accountants' queue sorts by it, the rest (no legal due day) after.
+    due_on = models.DateField(_("due by"), null=True, blank=True)
+    total = _money(_("total"))
+    # F5: what the customer owes for an investigation, charged separately, never netted.
+    charges_total = _money(_("charged separately"), default=0)
+    # F7 / P1: months a store-credit part is valid (24, partner restocking credit 12).
+    store_credit_valid_months = models.PositiveSmallIntegerField(
+        _("store credit valid (months)"), null=True, blank=True
+    )
+    # F6: the customer's account for the bank-transfer parts (asked in the portal when
+    # the order has none), checked by its checksum before it is stored.
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    account_holder = models.CharField(_("account holder"), max_length=70, blank=True)
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    proposed_by = _who(_("proposed by"))
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = _who(_("approved by"))
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_by = _who(_("paid by"))
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    failure_reason = models.TextField(_("why the payment failed"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = _who(_("cancelled by"))
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        permissions = [
+            ("approve_refund", _("Can approve a refund")),
+            ("pay_refund", _("Can pay a refund")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="refund_total_not_negative"),
+        ]
+        indexes = [
+            # The accountants' queue: by state, the W7 due day first.
+            models.Index(fields=["state", "due_on", "id"], name="refund_state_due_idx"),
+            models.Index(fields=["proposed_at", "id"], name="refund_proposed_idx"),
+            # The period exports and the customer's "paid on".
+            models.Index(fields=["paid_at", "id"], name="refund_paid_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @transition(
+        field=state,
+        source=RefundState.PROPOSED,
+        target=RefundState.APPROVED,
+        permission="refunds.approve_refund",
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=RefundState.APPROVED,
+        target=RefundState.PAID,
+        permission="refunds.pay_refund",
+    )
+    def pay(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=RefundState.APPROVED,
+        target=RefundState.FAILED,
+        permission="refunds.pay_refund",
+    )
+    def fail(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=RefundState.FAILED,
+        target=RefundState.APPROVED,
+        permission="refunds.pay_refund",
+    )
+    def retry(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[RefundState.PROPOSED, RefundState.FAILED],
+        target=RefundState.CANCELLED,
+        permission="refunds.add_refund",
+    )
+    def cancel(self) -> None:
+        pass
+
+    for _method in (approve, pay, fail, retry, cancel):
+        _method.alters_data = True  # templates must not be able to call them
+    del _method
+
+
+class RefundItem(models.Model):
+    """One item of a refund as the calculator quoted it (F1–F4, P1, W8, W10).
+
+    `original_amount` is the calculator's and never changes; `amount` is what is paid,
+    different only after an adjustment, which names its reason and who made it.
+    """
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("position"))
+    rule = models.CharField(_("rule"), max_length=10)
+    # In the customer's language, as it was quoted: the credit note prints it.
+    description = models.TextField(_("description"))
+    line_id = models.CharField(_("order line"), max_length=20, blank=True)
+    # The order line's VAT rate; delivery has the order's; fees and W8/W10 notes none
+    # (`refunds.vat` spreads them over the goods' rates).
+    vat_rate = models.DecimalField(
+        _("VAT rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    original_amount = _money(_("amount quoted"))
+    amount = _money(_("amount"))
+    adjustment_reason = models.TextField(_("reason for the adjustment"), blank=True)
+    adjusted_by = _who(_("adjusted by"))
+    adjusted_at = models.DateTimeField(_("adjusted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["refund", "position"]
+        verbose_name = _("refund item")
+        verbose_name_plural = _("refund items")
+        constraints = [
+            models.UniqueConstraint(fields=["refund", "position"], name="refund_item_position"),
+            # An adjusted amount always carries its reason.
+            models.CheckConstraint(
+                condition=Q(amount=models.F("original_amount")) | ~Q(adjustment_reason=""),
+                name="refund_item_adjustment_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.amount}"
+
+    @property
+    def adjusted(self) -> bool:
+        return self.amount != self.original_amount
+
+
+class RefundLine(models.Model):
+    """How many units of a ticket line a refund pays for (the ticket line's
+    `refunded_quantity` counts them, bounded by the database)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    ticket_line = models.ForeignKey(
+        "rma.TicketLine", on_delete=models.PROTECT, related_name="refund_lines"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("refunded line")
+        verbose_name_plural = _("refunded lines")
+        constraints = [
+            models.UniqueConstraint(fields=["refund", "ticket_line"], name="refund_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="refund_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.refund} {self.quantity}× {self.ticket_line_id}"
+
+
+class RefundUnit(models.Model):
+    """F8: a returned unit a refund pays for. A unit belongs to one refund at most, which
+    the database enforces, whoever proposes at the same time; a cancelled refund lets
+    its units go (the rows are deleted, the refund's items keep what it was)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="units")
+    unit = models.OneToOneField(
+        "rma.ReturnedUnit", on_delete=models.PROTECT, related_name="refund_unit"
+    )
+
+    class Meta:
+        verbose_name = _("refunded unit")
+        verbose_name_plural = _("refunded units")
+
+    def __str__(self) -> str:
+        return f"{self.refund} {self.unit_id}"
+
+
+class SepaBatch(models.Model):
+    """A SEPA credit-transfer file (pain.001) of approved bank-transfer parts.
+
+    The parts are claimed when the batch is made, so a part is in one batch at most;
+    booking the batch as executed pays each refund once, however often it is run.
+    """
+
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = _who(_("created by"))
+    execution_date = models.DateField(_("requested execution date"))
+    count = models.PositiveIntegerField(_("transfers"))
+    total = _money(_("total"))
+    xml = models.FileField(_("pain.001 file"), storage=_private_storage, upload_to="sepa/%Y/")
+    executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
+    executed_by = _who(_("booked by"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("SEPA batch")
+        verbose_name_plural = _("SEPA batches")
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class RefundPart(models.Model):
+    """F6: the part of a refund paid back one way (the calculator's method split)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="parts")
+    method = models.CharField(_("paid with"), max_length=20)  # orders.enums.PaymentMethod
+    channel = models.CharField(_("paid back by"), max_length=20, choices=Channel)
+    amount = _money(_("amount"))
+    batch = models.ForeignKey(
+        SepaBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+        verbose_name=_("SEPA batch"),
+    )
+    # The SEPA end-to-end id, the provider's or the voucher's reference.
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    grant = models.OneToOneField(
+        StoreCreditEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_part",
+        verbose_name=_("store credit granted"),
+    )
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["refund", "id"]
+        verbose_name = _("refund part")
+        verbose_name_plural = _("refund parts")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_part_positive"),
+            # F7: store credit is never paid out as money.
+            models.CheckConstraint(
+                condition=~Q(method="store_credit") | Q(channel="store_credit"),
+                name="refund_part_store_credit_in_kind",
+            ),
+        ]
+        indexes = [
+            # The next SEPA batch: approved bank-transfer parts not yet in one.
+            models.Index(
+                fields=["refund"],
+                condition=Q(channel="sepa", batch__isnull=True, paid_at__isnull=True),
+                name="refund_part_unbatched_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.refund} {self.method} {self.amount}"
+
+
+class CreditNoteImmutable(Exception):
+    """A credit note is issued once; a correction is a new refund."""
+
+
+class CreditNote(models.Model):
+    """F8: the credit note of a paid refund, numbered without gaps per year (CN-YYYY-NNNNN).
+
+    What it says is fixed when it is issued: the items and the VAT per rate are copied
+    into `lines` and `vat` (`refunds.vat`), so the PDF, the e-mail and the bookkeeping
+    export read the same figures forever. Only the PDF file is added, once, afterwards.
+    """
+
+    number = models.CharField(_("credit note number"), max_length=20, unique=True)
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, related_name="credit_note", verbose_name=_("refund")
+    )
+    issued_at = models.DateTimeField(_("issued"))
+    total = _money(_("total"))
+    # [{"rule", "description", "line_id", "vat_rate", "amount"}], amounts as strings.
+    lines = models.JSONField(_("lines"))
+    # [{"rate", "gross", "vat", "net"}] per VAT rate, amounts as strings; sums to total.
+    vat = models.JSONField(_("VAT per rate"))
+    pdf = models.FileField(
+        _("PDF"), storage=_private_storage, upload_to="credit-notes/%Y/", blank=True
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        indexes = [models.Index(fields=["issued_at", "id"], name="credit_note_issued_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        # Issued once; afterwards only its PDF is stored, once.
+        if not self._state.adding and kwargs.get("update_fields") != ["pdf"]:
+            raise CreditNoteImmutable(f"credit note {self.number} is issued")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise CreditNoteImmutable(f"credit note {self.number} is issued")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.periods import Window
 from policies.reasons import Reason, binds_the_shop
 from policies.terms import Terms
-from rma.states import OPEN_STATES, State
+from rma.states import REFUND_OWED_STATES, State
 
 # Article 17.2 of the webstore4 terms (the Dutch model terms every preset shares): a
 # complaint is answered, or at least acknowledged, within 14 days of its receipt.
@@ -40,7 +40,7 @@ class Stage:
     IN_TRANSIT_LAPSED = "D2-transit"  # D2: lapsed, but shipped: staff look, never auto-expire
     TRACKING_REMINDER = "D3-tracking-1"  # D3: shipped without a tracking number
     REFUND_ALERT = "D4-refund-alert"  # D4: refund due within refund_alert_days (W7)
-    REFUND_OVERDUE = "D4-refund-overdue"  # D4: refund due day reached, still open
+    REFUND_OVERDUE = "D4-refund-overdue"  # D4: refund due day reached, still unpaid
 
     ALL = (
         RESPONSE_OVERDUE,
@@ -85,6 +85,7 @@ class TicketDates:
     reason: str
     notice_on: date | None = None  # W3: a withdrawal's date of notice
     refund_due_on: date | None = None  # W7: its refund's due day
+    refund_paid_on: date | None = None  # D4 stops once it is paid
     shipped_on: date | None = None  # R10: the day the customer says they shipped
     has_tracking: bool = False
     goods_to_return: bool = True  # False: withdrawn before delivery, nothing to ship
@@ -185,7 +186,12 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
             ticket.shipped_on
         ):
             due.append(Stage.TRACKING_REMINDER)
-    if ticket.reason == Reason.WITHDRAWAL and ticket.state in OPEN_STATES:
+    # D4: until the refund is paid, also after the ticket is resolved.
+    if (
+        ticket.reason == Reason.WITHDRAWAL
+        and ticket.state in REFUND_OWED_STATES
+        and ticket.refund_paid_on is None
+    ):
         if refund_alert_window(terms, today).contains(ticket.refund_due_on):
             due.append(Stage.REFUND_ALERT)
         if refund_overdue_window(terms, today).contains(ticket.refund_due_on):

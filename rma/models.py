@@ -25,7 +25,7 @@ from orders.models import Order, OrderLine, Vendor
 from policies.models import ReturnPolicy
 from policies.reasons import Reason, binds_the_shop
 from rma.routes import needs_vendor_ticket
-from rma.states import OPEN_STATES, Resolution, State, holds_quantities
+from rma.states import REFUND_OWED_STATES, Resolution, State, holds_quantities
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -88,6 +88,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     # W7: a withdrawal's refund is due by this day (notice + 14, moved past weekends and
     # holidays by W2); D4 chases it.
     refund_due_on = models.DateField(_("refund due by"), null=True, blank=True)
+    # D4 chases a withdrawal's refund until the customer has the money: set by
+    # `refunds.refunding` when a refund of the ticket is paid.
+    refund_paid_on = models.DateField(_("refund paid on"), null=True, blank=True)
     # W3: how a withdrawal's notice reached the shop, and for a letter or an e-mail the
     # scan staff keep of it (the evidence of its date).
     notice_channel = models.CharField(
@@ -190,14 +193,15 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state="authorized", tracking_number=""),
                 name="ticket_d3_no_tracking_idx",
             ),
-            # D4 refund alert (W7): open withdrawals by their refund's due day.
+            # D4 refund alert (W7): withdrawals whose refund is not paid, by its due day.
             models.Index(
                 fields=["refund_due_on"],
                 condition=Q(
                     reason="withdrawal",
-                    state__in=[str(state) for state in OPEN_STATES],
+                    state__in=[str(state) for state in REFUND_OWED_STATES],
+                    refund_paid_on__isnull=True,
                 ),
-                name="ticket_d4_open_refund_idx",
+                name="ticket_d4_unpaid_refund_idx",
             ),
         ]
         permissions = [

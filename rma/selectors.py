@@ -30,7 +30,7 @@ from rma.deadlines import Stage
 from rma.diagnosis import investigation_charge
 from rma.guarantees import legal_guarantee
 from rma.models import Outcome, ReturnedUnit, Ticket, TicketLine
-from rma.states import GOODS_GO_BACK, OPEN_STATES, RELEASING_STATES, State
+from rma.states import GOODS_GO_BACK, REFUND_OWED_STATES, RELEASING_STATES, State
 
 # The stage shown for a ticket that is late on several deadlines: the most pressing one.
 SEVERITY = (
@@ -54,6 +54,11 @@ def _changed_within(window: Window) -> Q:
 # field of the ticket.
 # Tickets whose withdrawal binds the shop (W10): never expired, reminded without end.
 _BINDING = Q(reason__in=[reason for reason in Reason.values if binds_the_shop(reason)])
+# D4 (W7): withdrawals whose refund the customer does not have yet (the partial index's
+# condition, `ticket_d4_unpaid_refund_idx`).
+_REFUND_UNPAID = Q(
+    reason=Reason.WITHDRAWAL, state__in=REFUND_OWED_STATES, refund_paid_on__isnull=True
+)
 _UNSHIPPED = Q(state=State.AUTHORIZED, shipped_on__isnull=True, goods_to_return=True)
 
 Branch = tuple[Q, Callable[[Terms, date], Window], Callable[[Window], Q]]
@@ -93,14 +98,14 @@ _STAGES: dict[str, list[Branch]] = {
     ],
     Stage.REFUND_ALERT: [
         (
-            Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
+            _REFUND_UNPAID,
             deadlines.refund_alert_window,
             lambda window: day_within("refund_due_on", window),
         ),
     ],
     Stage.REFUND_OVERDUE: [
         (
-            Q(reason=Reason.WITHDRAWAL, state__in=OPEN_STATES),
+            _REFUND_UNPAID,
             deadlines.refund_overdue_window,
             lambda window: day_within("refund_due_on", window),
         ),

@@ -31,9 +31,11 @@ class Resolution(models.TextChoices):
     INVESTIGATION_CHARGED = "investigation_charged", _("investigation charged")
 
 
-# Still being handled: nothing is decided yet. D4 (W7): a withdrawal's refund is owed
-# while its ticket is open; resolved settles it, the closing states owe none.
+# Still being handled: nothing is decided yet.
 OPEN_STATES = (State.REQUESTED, State.AUTHORIZED, State.RECEIVED, State.DIAGNOSED)
+# D4 (W7): a withdrawal's refund is owed from the notice until it is paid
+# (`Ticket.refund_paid_on`), also after the ticket is resolved.
+REFUND_OWED_STATES = (*OPEN_STATES, State.RESOLVED)
 # Tickets in these states no longer hold order quantities: the goods stay with the customer.
 RELEASING_STATES = (State.REJECTED, State.CANCELLED, State.EXPIRED)
 # The parcel is at the shop (V1 forwards only what the shop holds).

@@ -63,6 +63,7 @@ def ticket(
     notice_days: int | None = None,
     shipped_days: int | None = None,
     tracking: str = "",
+    refund_paid_days: int | None = None,
     policy: ReturnPolicy | None = None,
     now: datetime = NOW,
 ) -> Ticket:
@@ -81,6 +82,9 @@ def ticket(
         else refund_due_by((now - timedelta(days=notice_days)).date()),
         shipped_on=None if shipped_days is None else (now - timedelta(days=shipped_days)).date(),
         tracking_number=tracking,
+        refund_paid_on=None
+        if refund_paid_days is None
+        else (now - timedelta(days=refund_paid_days)).date(),
     )
     TicketLine.objects.create(ticket=made, order_line=line, quantity=1)
     if state in HOLDING:
@@ -114,7 +118,15 @@ def not_due_set() -> list[Ticket]:
         ticket(State.AUTHORIZED, 5, shipped_days=2),
         ticket(State.AUTHORIZED, 5, shipped_days=4, tracking="3SXYZ"),
         ticket(State.RECEIVED, 1, reason=Reason.WITHDRAWAL, notice_days=10, shipped_days=5),
-        ticket(State.RESOLVED, 1, reason=Reason.WITHDRAWAL, notice_days=30, shipped_days=20),
+        # D4 stops when the refund is paid, not when the ticket is resolved.
+        ticket(
+            State.RESOLVED,
+            1,
+            reason=Reason.WITHDRAWAL,
+            notice_days=30,
+            shipped_days=20,
+            refund_paid_days=2,
+        ),
         ticket(State.REJECTED, 60),
         ticket(State.EXPIRED, 60),
     ]
@@ -378,8 +390,8 @@ def test_the_stage_queries_use_the_partial_indexes(staff):
             (Stage.SHIP_REMINDER, "ticket_d2_unshipped_idx"),
             (Stage.EXPIRE, "ticket_d2_unshipped_idx"),
             (Stage.TRACKING_REMINDER, "ticket_d3_no_tracking_idx"),
-            (Stage.REFUND_ALERT, "ticket_d4_open_refund_idx"),
-            (Stage.REFUND_OVERDUE, "ticket_d4_open_refund_idx"),
+            (Stage.REFUND_ALERT, "ticket_d4_unpaid_refund_idx"),
+            (Stage.REFUND_OVERDUE, "ticket_d4_unpaid_refund_idx"),
         ]:
             plan = tickets_due(stage=stage, today=NOW.date(), policies=policies).explain()
             assert index in plan, (stage, plan)

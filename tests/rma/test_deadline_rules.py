@@ -47,13 +47,16 @@ def authorized(
     )
 
 
-def withdrawal(notice_days_ago: int, state: str = "authorized") -> TicketDates:
+def withdrawal(
+    notice_days_ago: int, state: str = "authorized", paid_days_ago: int | None = None
+) -> TicketDates:
     return TicketDates(
         state=state,
         state_changed_on=ago(1),
         reason=Reason.WITHDRAWAL,
         notice_on=ago(notice_days_ago),
         refund_due_on=refund_due_by(ago(notice_days_ago)),
+        refund_paid_on=None if paid_days_ago is None else ago(paid_days_ago),
         shipped_on=ago(1),
         has_tracking=True,
     )
@@ -113,7 +116,10 @@ CASES = [
     ("D4 notice 14 days ago overdue", withdrawal(14), (Stage.REFUND_OVERDUE,)),
     ("D4 notice 60 days ago overdue", withdrawal(60), (Stage.REFUND_OVERDUE,)),
     ("D4 diagnosed still owed", withdrawal(12, state="diagnosed"), (Stage.REFUND_ALERT,)),
-    ("D4 resolved settled", withdrawal(20, state="resolved"), ()),
+    # D4 chases until the customer has the money, not until the ticket is resolved.
+    ("D4 resolved unpaid", withdrawal(20, state="resolved"), (Stage.REFUND_OVERDUE,)),
+    ("D4 resolved and paid", withdrawal(20, state="resolved", paid_days_ago=3), ()),
+    ("D4 paid before resolved", withdrawal(12, state="diagnosed", paid_days_ago=0), ()),
     ("D4 rejected owes nothing", withdrawal(20, state="rejected"), ()),
     ("D4 cancelled owes nothing", withdrawal(20, state="cancelled"), ()),
     (
