@@ -26,6 +26,7 @@ from portal.overview import (
     customer_tickets_query,
     ticket_rows,
 )
+from portal.refund_status import tickets_asking_account
 from portal.return_form import NOT_SENT, ReturnForm
 from rma import services
 from rma.attachments import AttachmentRefused, attachments_check, attachments_store
@@ -34,7 +35,7 @@ from rma.attachments import AttachmentRefused, attachments_check, attachments_st
 @never_cache
 def my_returns(request):
     """The customer's orders, newest first, a page at a time, with what each line can be
-    returned for today; and their tickets with the next step."""
+    returned for today; their tickets with the next step; and what they must do."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("portal:login"))
     customer = Customer.objects.filter(user=request.user).first()
@@ -45,7 +46,13 @@ def my_returns(request):
     for order in page.object_list:
         order.customer = customer
     overview = customer_overview(customer, list(page.object_list), on=timezone.localdate())
-    return render(request, "portal/my/returns.html", {"overview": overview, "page": page})
+    context = {
+        "overview": overview,
+        "page": page,
+        # F6: a refund waits for the customer's bank account: something they must do.
+        "accounts_asked": tickets_asking_account(customer),
+    }
+    return render(request, "portal/my/returns.html", context)
 
 
 @never_cache

@@ -157,7 +157,7 @@ def test_the_page_reads_a_constant_number_of_queries(client):
     few, many = _queries(client, small), _queries(client, large)
 
     assert few == many, (few, many)
-    assert many <= 12
+    assert many <= 13  # 12, and the refunds waiting for a bank account (issue 18)
 
 
 def test_the_newest_closed_returns_are_shown_and_all_are_on_their_own_list(client, anna):

@@ -49,10 +49,25 @@ def _object_routes() -> list[str]:
     return routes
 
 
+def _credit_note(owner) -> str:
+    """The number of a credit note of the owner's paid refund, its PDF rendered."""
+    from refunds.models import CreditNote
+    from refunds.refunding import refund_pay
+    from tests.refunds.refund_flow import accountant, approved_refund
+
+    refund = approved_refund(customer=owner, paid_with="card")
+    references = {part.pk: "PSP-1" for part in refund.parts.all()}
+    refund_pay(refund=refund, by=accountant("cas"), references=references)
+    note = CreditNote.objects.get(refund=refund)
+    note.pdf.save(f"{note.number}.pdf", ContentFile(b"%PDF-1.7"), save=False)
+    note.save(update_fields=["pdf"])
+    return note.number
+
+
 @pytest.fixture
 def owned(settings, tmp_path):
-    """A customer's order, its ticket and an attachment, and the values that fill in each
-    parameter an address may have."""
+    """A customer's order, its ticket, an attachment and a credit note, and the values
+    that fill in each parameter an address may have."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     owner = CustomerFactory(email="eigenaar@example.nl")
@@ -78,6 +93,7 @@ def owned(settings, tmp_path):
         # A `number` is an order's or a ticket's: the walk tries both.
         "number": [order.number, ticket.number],
         "key": [str(attachment.key)],
+        "credit_note": [_credit_note(owner)],
     }
     return owner, fillings, ticket
 
