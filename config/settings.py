@@ -150,6 +150,8 @@ SHOP_LEGAL_ADDRESS = env_str(
 SHOP_CONTACT_EMAIL = env_str("SHOP_CONTACT_EMAIL", "returns@webstore4.example")
 SHOP_PHONE = env_str("SHOP_PHONE", "+31 20 123 4567")
 SHOP_CHAMBER_OF_COMMERCE = env_str("SHOP_CHAMBER_OF_COMMERCE", "KvK 12345678")
+# The shop's VAT identification number: every credit note states it (F8).
+SHOP_VAT_NUMBER = env_str("SHOP_VAT_NUMBER", "NL812345678B01")
 
 # The public site's withdrawal function (portal): a ticket's signed status link works
 # this many days; a guest lookup is locked out after this many wrong order/e-mail pairs
@@ -223,6 +225,12 @@ CELERY_BEAT_SCHEDULE["deadlines-chase"] = {
 CELERY_BEAT_SCHEDULE["backoffice-refresh-dashboard"] = {
     "task": "backoffice.refresh_dashboard",
     "schedule": 4 * 60.0,
+}
+# Credit notes whose PDF and e-mail a worker never got to (the broker was down when the
+# refund was paid): rendered and e-mailed now (refunds.credit_notes).
+CELERY_BEAT_SCHEDULE["refunds-deliver-credit-notes"] = {
+    "task": "refunds.sweep_credit_notes",
+    "schedule": 5 * 60.0,
 }
 
 # The cache (the API's per-token rate limit counts in it) is shared by every web worker

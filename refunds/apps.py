@@ -8,6 +8,8 @@ class RefundsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import kinds
+        from refunds import emails
         from refunds.chasing import KIND
 
         kinds.register_kind(KIND)  # D6: about the customer's account, not one ticket
+        emails.register()  # refund_paid: about its credit note, with the PDF (F8)
