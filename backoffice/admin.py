@@ -31,6 +31,7 @@ from backoffice.admin_filters import (
     queue_value,
 )
 from backoffice.diagnosis import unit_urls, units_context
+from backoffice.refunds import refund_urls, ticket_refunds_context
 from backoffice.timeline import ticket_timeline
 from core.admin_lists import CappedChangeList, LargeTableAdmin
 from orders.admin import ReadOnlyInline
@@ -501,6 +502,7 @@ class TicketAdmin(LargeTableAdmin):
                 name="rma_ticket_notice_scan",
             ),
             *unit_urls(self.admin_site),  # the units' diagnosis and R15 wipe
+            *refund_urls(self.admin_site),  # propose a refund (issue 18)
             *super().get_urls(),
         ]
 
@@ -575,6 +577,7 @@ class TicketAdmin(LargeTableAdmin):
             extra_context["has_label"] = ticket.state in LABELLED_STATES and ticket.goods_to_return
             extra_context.update(_vendor_cases_context(ticket, request.user))
             extra_context.update(units_context(ticket, request.user))
+            extra_context.update(ticket_refunds_context(ticket, request.user))
             extra_context["timeline"] = ticket_timeline(ticket)
             extra_context.update(_thread_context(ticket, request.user))
         return super().change_view(request, object_id, form_url, extra_context)

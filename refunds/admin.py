@@ -131,3 +131,7 @@ class StoreCreditEntryAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Refunds and credit notes (issue 18): registered by importing their module.
+from refunds import admin_refunds  # noqa: E402, F401

@@ -1,5 +1,6 @@
-"""The back office's store-credit search (issue 19): each thing staff type, through an
-index. See `core.search` for why these are separate queries."""
+"""The back office's searches of refunds, credit notes and the store-credit ledger
+(issues 18, 19): each thing staff type, through an index. See `core.search` for why
+these are separate queries."""
 
 from __future__ import annotations
 
@@ -22,3 +23,29 @@ def store_credit_search(entries: QuerySet, term: str) -> tuple[set[int], bool]:
     if is_free_text(term):
         sources.append(entries.filter(customer__in=customer_pks_named(term)))
     return matching_pks(sources)
+
+
+def refund_search(refunds: QuerySet, term: str) -> tuple[set[int], bool]:
+    """The refunds a refund, RMA or order number finds, each typed exactly: the unique
+    index of each number answers it, then the refund's ticket foreign key."""
+    exact = exact_values(term.strip())
+    return matching_pks(
+        [
+            refunds.filter(number__in=exact),
+            refunds.filter(ticket__number__in=exact),
+            refunds.filter(ticket__order__number__in=exact),
+        ]
+    )
+
+
+def credit_note_search(notes: QuerySet, term: str) -> tuple[set[int], bool]:
+    """The credit notes a credit note, refund, RMA or order number finds, typed exactly."""
+    exact = exact_values(term.strip())
+    return matching_pks(
+        [
+            notes.filter(number__in=exact),
+            notes.filter(refund__number__in=exact),
+            notes.filter(refund__ticket__number__in=exact),
+            notes.filter(refund__ticket__order__number__in=exact),
+        ]
+    )

@@ -67,6 +67,17 @@ CUSTOM: dict[str, tuple[tuple[str, ...], dict[str, type[Model] | str]]] = {
         {"case": "vendors.VendorCase"},
     ),
     "vendors_vendorshipment_packing_list": (("vendors.view_vendorshipment",), {}),
+    "rma_ticket_refund_propose": (("refunds.add_refund",), {}),
+    "refunds_refund_adjust": (("refunds.change_refund",), {}),
+    "refunds_refund_approve": (("refunds.approve_refund",), {}),
+    "refunds_refund_pay": (("refunds.pay_refund",), {}),
+    "refunds_refund_fail": (("refunds.pay_refund",), {}),
+    "refunds_refund_retry": (("refunds.pay_refund",), {}),
+    "refunds_refund_cancel": (("refunds.add_refund",), {}),
+    "refunds_creditnote_pdf": (("refunds.view_creditnote",), {}),
+    "refunds_sepabatch_make": (("refunds.add_sepabatch",), {}),
+    "refunds_sepabatch_download": (("refunds.view_sepabatch",), {}),
+    "refunds_sepabatch_book": (("refunds.pay_refund",), {}),
 }
 # An action's permission whose name does not follow Django's `<name>_<model>`.
 # "superuser": only the admin (no permission a role could hold).
@@ -108,6 +119,7 @@ def _fill_empty_models() -> None:
     from accounts.models import ApiToken
     from notifications.models import BouncedAddress
     from policies.models import LegalHoliday
+    from refunds.models import CreditNote
     from vendors.models import VendorCase, VendorShipment
 
     now = timezone.now()
@@ -134,6 +146,18 @@ def _fill_empty_models() -> None:
         ReturnLabel.objects.create(ticket=ticket, pdf="labels/walk.pdf", content_digest="0")
     if not VendorShipment.objects.exists():
         VendorShipment.objects.create(vendor=VendorCase.objects.first().vendor)
+    if not CreditNote.objects.exists():  # a paid refund and its credit note
+        from refunds.refunding import refund_pay
+        from tests.refunds.refund_flow import accountant, approved_refund
+
+        refund = approved_refund(paid_with="card")
+        refund_pay(refund=refund, by=accountant("bea"), references={refund.parts.get().pk: "w"})
+    from refunds.models import SepaBatch
+
+    if not SepaBatch.objects.exists():  # a batch, for the SEPA pages (issue 18 §2)
+        SepaBatch.objects.create(
+            message_id="walk", execution_date=now.date(), count=0, total=0, xml="sepa/walk.xml"
+        )
 
 
 def _admins():
