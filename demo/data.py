@@ -1,6 +1,7 @@
 """Demo data for `make run`: the seed shops' vendors, products with every flag, customers of
 every kind, orders delivered at various ages, tickets in every state, a vendor case past
-its vendor's usual time (D5) and store credit about to lapse (D6).
+its vendor's usual time (D5), store credit about to lapse (D6), and refunds at every step
+from proposal to payment with their credit notes, between two accountants (four eyes).
 
 Orders go in through the same import as the webshop's (Appendix A), and tickets through
 the same services as staff use, so the demo shows what the real paths produce.
@@ -21,9 +22,18 @@ from core.periods import add_months
 from orders.enums import Route
 from orders.importing import import_orders
 from orders.models import Customer, Order, Vendor
+from refunds.models import Channel
+from refunds.refunding import (
+    refund_adjust,
+    refund_approve,
+    refund_pay,
+    refund_propose,
+    refund_set_account,
+)
 from refunds.services import store_credit_grant, store_credit_use
 from rma import services
-from rma.models import Ticket
+from rma.models import Grade, Outcome, ReturnedUnit, Ticket
+from rma.services.diagnosis import unit_diagnose
 from rma.states import Resolution
 from vendors.models import CaseState, VendorCase, VendorCaseEvent
 from vendors.services import vendor_case_open, vendor_case_send
@@ -121,6 +131,9 @@ STAFF = [
     ("accountant@webstore4.example", Role.ACCOUNTANT),
 ]
 ADMIN = "admin@webstore4.example"
+# A second accountant: whoever proposed or adjusted a refund does not approve it (four
+# eyes), so the demo's refunds are proposed by Ada (the accountant above), approved by Bea.
+SECOND_ACCOUNTANT = "bea.accountant@webstore4.example"
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class DemoOrder:
     delivered_days_ago: int | None  # None: not delivered yet
     lines: list[tuple[str, int]]  # (sku, quantity)
     shipping: tuple[str, str, str] = ("standard", "6.95", "6.95")
+    paid_with: str = "ideal"  # F6: how its refund goes back
 
 
 ORDERS = [
@@ -162,6 +176,11 @@ ORDERS = [
     # the portal's defect RMA asks for Grandstream support's ticket number (V3) and the
     # factory reset (R8). NetPartners' WS-DEMO-006 is the partner's order error (P1).
     DemoOrder("WS-DEMO-009", "anna@example.nl", 60, [("GS-GRP2614", 1)]),
+    # The refunds' orders (issue 18): Anna withdraws a phone paid by iDEAL (her account is
+    # asked for) and an access point paid by card; Jansen Bouw got the wrong desk phone.
+    DemoOrder("WS-DEMO-010", "anna@example.nl", 5, [("GS-GRP2614", 1)]),
+    DemoOrder("WS-DEMO-011", "inkoop@jansenbouw.example", 9, [("IP-IP112", 1)], paid_with="card"),
+    DemoOrder("WS-DEMO-012", "anna@example.nl", 12, [("UBNT-U6-LR", 1)], paid_with="card"),
 ]
 
 
@@ -233,7 +252,7 @@ def _demo_order(demo: DemoOrder, today: dt.date) -> dict:
         "invoiced_on": placed.isoformat(),
         "shipping": {"method": method, "price": price, "standard_price": standard},
         "discounts": [],
-        "payments": [{"method": "ideal", "amount": str(goods + Decimal(price))}],
+        "payments": [{"method": demo.paid_with, "amount": str(goods + Decimal(price))}],
         "lines": lines,
         "shipments": shipments,
     }
@@ -281,9 +300,12 @@ def seed_demo(today: dt.date) -> bool:
     for email, role in STAFF:
         staff[role] = _user(email, staff=True)
         staff[role].groups.add(Group.objects.get(name=role))
+    bea = _user(SECOND_ACCOUNTANT, staff=True)
+    bea.groups.add(Group.objects.get(name=Role.ACCOUNTANT))
     admin = _user(ADMIN, staff=True, superuser=True)
     _demo_tickets(staff, admin)
     _demo_store_credit(staff[Role.ACCOUNTANT], today)
+    _demo_refunds(staff, bea)
     return True
 
 
@@ -362,7 +384,7 @@ def _demo_tickets(staff: dict, admin: User) -> None:
     ticket = _open("WS-DEMO-006", "order_error", [("1", 2)], note="Ordered two too many, sealed.")
     services.ticket_authorize(ticket=ticket, by=support)
     services.ticket_receive(ticket=ticket, by=warehouse)
-    services.ticket_diagnose(ticket=ticket, by=support, note="Sealed, as new.")  # diagnosed
+    _diagnose(ticket, support, grade=Grade.SEALED, note="Sealed, as new.")  # diagnosed
 
     ticket = _open(
         "WS-DEMO-001",
@@ -373,13 +395,125 @@ def _demo_tickets(staff: dict, admin: User) -> None:
     )
     services.ticket_authorize(ticket=ticket, by=support)
     services.ticket_receive(ticket=ticket, by=warehouse)
-    services.ticket_diagnose(ticket=ticket, by=support, note="Transit damage confirmed.")
+    _diagnose(ticket, support, grade=Grade.DAMAGED, note="Transit damage confirmed.")
     services.ticket_resolve(
         ticket=ticket,
         by=accountant,
         resolution=Resolution.REFUND,
-        note="Refunded; carrier claim filed.",
+        note="Refund by bank transfer; carrier claim filed.",
     )
+
+
+def _diagnose(
+    ticket: Ticket,
+    by: User,
+    *,
+    grade: str,
+    note: str,
+    deduction: str = "0.00",
+    deduction_reason: str = "",
+) -> Ticket:
+    """Diagnose each returned unit for a refund, as support does on the ticket page (R8,
+    F4); the ticket is diagnosed with its last unit."""
+    for unit in ReturnedUnit.objects.filter(ticket_line__ticket=ticket).order_by("pk"):
+        unit_diagnose(
+            unit=unit,
+            by=by,
+            grade=grade,
+            locked=False,
+            serial_matches=True,
+            accessories_complete=True,
+            defect_confirmed=None,
+            investigation_hours=Decimal("0"),
+            deduction=Decimal(deduction),
+            deduction_reason=deduction_reason,
+            outcome=Outcome.REFUND,
+            note=note,
+        )
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _returned(ticket: Ticket, staff: dict, **findings) -> Ticket:
+    """The parcel of an authorized ticket arrives and each unit is diagnosed for a refund."""
+    services.ticket_receive(ticket=ticket, by=staff[Role.WAREHOUSE])
+    return _diagnose(ticket, staff[Role.SUPPORT], **findings)
+
+
+def _withdraw(number: str, lines, customer: Customer) -> Ticket:
+    """A consumer's notice of withdrawal through the portal's function (art. 11a, W10)."""
+    order = Order.objects.get(number=number)
+    return services.withdrawal_register(
+        order=order,
+        lines=[services.LineRequest(line_id, quantity) for line_id, quantity in lines],
+        by=customer.user,
+        signed_as=customer.name,
+    )
+
+
+def _demo_refunds(staff: dict, bea: User) -> None:
+    """Refunds at every step, through the accountants' services: Ada proposes, Bea (the
+    second pair of eyes) approves and pays. The paid ones get their credit note, whose
+    PDF the refunds' task renders after the commit.
+
+    proposed: Anna's withdrawn phone, one deduction lowered by Ada; by bank transfer,
+        so the portal asks Anna for her IBAN
+    approved: Anna's transit damage, to her IBAN, waiting for the next SEPA batch
+    approved: Jansen Bouw's wrong phone, paid by card: waits for the provider's reference
+    paid: Anna's withdrawn access point, refunded to her card outside Retour
+    paid: NetPartners' restocked order error, as store credit valid 1 year (P1)
+    """
+    ada = staff[Role.ACCOUNTANT]
+    anna = Customer.objects.get(email="anna@example.nl")
+
+    ticket = _withdraw("WS-DEMO-010", [("1", 1)], anna)
+    ticket = _returned(
+        ticket,
+        staff,
+        grade=Grade.SIGNS_OF_USE,
+        note="Used for a few days; scratch on the display.",
+        deduction="15.00",
+        deduction_reason="Scratch on the display (W6).",
+    )
+    refund = refund_propose(ticket=ticket, by=ada)
+    refund_adjust(
+        item=refund.items.get(rule="F4"),
+        amount=Decimal("-5.00"),
+        reason="Anna's photos of the delivery show part of the scratch: 10.00 less deducted.",
+        by=ada,
+    )
+
+    transit = Ticket.objects.get(order__number="WS-DEMO-001", reason="damaged_in_transit")
+    refund = refund_propose(ticket=transit, by=ada)
+    refund_set_account(refund=refund, iban="NL91ABNA0417164300", holder=anna.name)
+    refund_approve(refund=refund, by=bea)
+
+    ticket = _open(
+        "WS-DEMO-011", "delivery_error", [("1", 1)], note="We received an IP111, not the IP112."
+    )
+    services.ticket_authorize(ticket=ticket, by=staff[Role.SUPPORT])
+    ticket = _returned(ticket, staff, grade=Grade.SEALED, note="Sealed; the wrong model shipped.")
+    refund_approve(refund=refund_propose(ticket=ticket, by=ada), by=bea)
+
+    ticket = _withdraw("WS-DEMO-012", [("1", 1)], anna)
+    ticket = _returned(ticket, staff, grade=Grade.OPENED_AS_NEW, note="Opened, as new.")
+    refund = refund_approve(refund=refund_propose(ticket=ticket, by=ada), by=bea)
+    by_card = refund.parts.filter(channel=Channel.OUTSIDE)
+    references = {part.pk: f"PSP-{part.pk:06d}" for part in by_card}  # the provider's id
+    refund_pay(refund=refund, by=bea, references=references)
+    services.ticket_resolve(
+        ticket=ticket, by=ada, resolution=Resolution.REFUND, note="Refunded to the card."
+    )
+
+    restock = Ticket.objects.get(order__number="WS-DEMO-006", reason="order_error")
+    services.ticket_resolve(
+        ticket=restock,
+        by=ada,
+        resolution=Resolution.STORE_CREDIT,
+        note="Partner restocking (P1): store credit for a year.",
+    )
+    refund = refund_approve(refund=refund_propose(ticket=restock, by=ada), by=bea)
+    refund_pay(refund=refund, by=bea)
 
 
 def _demo_store_credit(accountant: User, today: dt.date) -> None:
@@ -410,5 +544,6 @@ def demo_logins() -> list[tuple[str, str]]:
         ("support", STAFF[0][0]),
         ("warehouse", STAFF[1][0]),
         ("accountant", STAFF[2][0]),
+        ("accountant (four eyes)", SECOND_ACCOUNTANT),
         ("admin", ADMIN),
     ]

@@ -1,6 +1,6 @@
 """`make run`'s demo lets its two customers file the portal's showcase returns: Anna a
 defect of her Grandstream phone (V3, R8), NetPartners an order error restocked as store
-credit (P1)."""
+credit (P1); and it shows refunds at every step, between two accountants (issue 18)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,42 @@ def test_toms_account_is_not_there_yet_and_he_activates_it(client, demo):
     tom.refresh_from_db()
     assert tom.user is not None
     assert Email.objects.filter(kind="account_activation", to="tom@example.com").exists()
+
+
+def test_the_demo_has_refunds_at_every_step_between_two_accountants(client, demo):
+    from demo.data import DEMO_PASSWORD, SECOND_ACCOUNTANT, STAFF
+    from refunds.models import Channel, Refund, RefundState
+
+    ada = {role: email for email, role in STAFF}["accountant"]
+    refunds = {r.ticket.order.number: r for r in Refund.objects.select_related("ticket__order")}
+
+    assert {number: r.state for number, r in refunds.items()} == {
+        "WS-DEMO-010": RefundState.PROPOSED,
+        "WS-DEMO-001": RefundState.APPROVED,  # to an IBAN, waiting for the SEPA batch
+        "WS-DEMO-011": RefundState.APPROVED,  # by card, waiting for the reference
+        "WS-DEMO-012": RefundState.PAID,  # to the card, outside Retour
+        "WS-DEMO-006": RefundState.PAID,  # store credit (P1)
+    }
+    # Ada proposed every one; Bea approved (four eyes).
+    assert {r.proposed_by.email for r in refunds.values()} == {ada}
+    approved = [r for r in refunds.values() if r.state != RefundState.PROPOSED]
+    assert {r.approved_by.email for r in approved} == {SECOND_ACCOUNTANT}
+    assert refunds["WS-DEMO-010"].items.exclude(adjustment_reason="").count() == 1
+    assert refunds["WS-DEMO-001"].iban and refunds["WS-DEMO-001"].parts.get().channel == "sepa"
+    assert refunds["WS-DEMO-011"].parts.get().channel == Channel.OUTSIDE
+    paid = [r for r in refunds.values() if r.state == RefundState.PAID]
+    assert all(r.credit_note.total == r.total for r in paid)
+    grant = refunds["WS-DEMO-006"].parts.get().grant
+    assert grant is not None and grant.ticket_id == refunds["WS-DEMO-006"].ticket_id
+    assert client.login(username=SECOND_ACCOUNTANT, password=DEMO_PASSWORD)
+
+
+def test_anna_is_asked_for_her_bank_account_in_the_demo(client, demo):
+    anna = Customer.objects.get(email="anna@example.nl").user
+    client.force_login(anna)
+    ticket = Ticket.objects.get(order__number="WS-DEMO-010")
+
+    overview = client.get(reverse("portal:my_returns"), headers={"Accept-Language": "en"})
+
+    text = html.unescape(overview.content.decode())
+    assert f"Give us your bank account for the refund of return {ticket.number}" in text
