@@ -52,7 +52,8 @@ def width(request):
 @pytest.fixture
 def dutch_customer(anna, support, settings, tmp_path):
     """Anna (Dutch) with an order and two tickets: a defect authorized (with its label)
-    and a withdrawal."""
+    and a withdrawal; and two returns with a refund: one paid to her card, with its
+    credit note, and one by bank transfer that asks for her account (issue 18)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     order = order_of(anna, PHONE, Item("Yealink T54W", 1, "199.00"))
@@ -69,7 +70,19 @@ def dutch_customer(anna, support, settings, tmp_path):
         services.withdrawal_register(
             order=order, lines=[services.LineRequest("2", 1)], by=anna.user, signed_as=anna.name
         )
+    _refunds(anna)
     return anna
+
+
+def _refunds(customer) -> None:
+    from refunds.refunding import refund_pay, refund_propose
+    from tests.factories import staff_member
+    from tests.refunds.refund_flow import accountant, approved_refund, diagnosed_ticket
+
+    by_card = approved_refund(customer=customer, paid_with="card", deduction="10.00")
+    references = {part.pk: "PSP-1" for part in by_card.parts.all()}
+    refund_pay(refund=by_card, by=accountant("bea"), references=references)
+    refund_propose(ticket=diagnosed_ticket(customer=customer), by=staff_member("accountant"))
 
 
 def _crawl(page, base: str, start: list[str], sentences: list[str], name: str) -> list[str]:
@@ -127,5 +140,5 @@ def test_every_page_a_customer_reaches_is_dutch_and_accessible(
         seen = _crawl(page, live_server.url, ["/my/"], english_sentences(), "customer")
     finally:
         context.close()
-    tickets = [path for path in seen if path.startswith("/my/returns/")]
-    assert len(tickets) >= 2, seen  # both tickets' pages were reached from the list
+    tickets = [path for path in seen if path.startswith("/my/returns/RMA-")]
+    assert len(tickets) >= 4, seen  # every ticket's page was reached from the list
