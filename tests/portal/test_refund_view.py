@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from refunds.models import Channel, CreditNote, Refund, RefundItem, RefundPart, RefundState
-from refunds.refunding import refund_pay, refund_propose, refund_set_account
+from refunds.refunding import refund_fail, refund_pay, refund_propose, refund_set_account
 from rma.models import Grade, Outcome, ReturnedUnit
 from rma.services.diagnosis import unit_diagnose
 from tests.factories import staff_member
@@ -111,13 +111,27 @@ def test_a_paid_refund_says_the_day_and_links_its_credit_note_once_rendered(clie
     assert "no-store" in pdf["Cache-Control"]
 
 
-def test_store_credit_says_until_when_it_is_valid(client, anna):
-    refund = paid_refund(anna, paid_with="store_credit")
-    grant = refund.parts.get().grant
+def test_a_failed_payment_says_we_are_trying_again(client, anna):
+    refund = approved_refund(customer=anna, paid_with="card")
+    refund_fail(refund=refund, by=accountant("bea2"), reason="Card expired")
     client.force_login(anna.user)
 
     text = read(client, page_of(refund.ticket))
 
+    assert "The payment did not go through; we are trying again" in text
+    assert "Card expired" not in text  # the provider's answer is the accountants'
+
+
+def test_store_credit_says_until_when_it_is_valid(client, anna):
+    approved = approved_refund(customer=anna, paid_with="store_credit")
+    client.force_login(anna.user)
+    before = read(client, page_of(approved.ticket))
+    refund = refund_pay(refund=approved, by=accountant("bea2"))
+    grant = refund.parts.get().grant
+
+    text = read(client, page_of(refund.ticket))
+
+    assert "as store credit, valid 24 months from the day we book it" in before
     assert grant is not None and grant.valid_until.year == 2028  # F7: two years
     assert "as store credit, valid until Thursday 23 November 2028" in text
 
