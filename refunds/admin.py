@@ -133,5 +133,5 @@ class StoreCreditEntryAdmin(LargeTableAdmin):
         return False
 
 
-# Refunds and credit notes (issue 18): registered by importing their module.
-from refunds import admin_refunds  # noqa: E402, F401
+# Refunds and credit notes (issue 18): registered by importing their modules.
+from refunds import admin_credit_notes, admin_refunds  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Refunds and credit notes in the back office (issue 18; SPEC §5 F1, F5, F6, F8, W7).
+"""Refunds in the back office (issue 18; SPEC §5 F1, F5, F6, F8, W7).
 
 "Refunds" is the accountants' queue: what is not paid or cancelled yet, the W7 due day
 first. A refund's page shows its items with any adjustment beside the original, its parts
@@ -7,8 +7,7 @@ now; each button calls one `refunds.refunding` service, which checks and locks, 
 refusal is said on the page with nothing changed. No field is edited directly: money
 moves only through the services.
 
-"Credit notes" lists the issued notes, each PDF served from private storage by a view
-that checks the permission, never by a public URL.
+Credit notes have their own module (`refunds.admin_credit_notes`).
 """
 
 from __future__ import annotations
@@ -20,12 +19,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,8 +35,7 @@ from refunds import refunding
 from refunds.calculator import ORIGINAL_METHOD
 from refunds.iban import formatted_iban
 from refunds.models import Channel, CreditNote, Refund, RefundItem, RefundPart, RefundState
-from refunds.search import credit_note_search, refund_search
-from rma.views import inline_pdf
+from refunds.search import refund_search
 
 # The accountants' work: refunds not yet paid or cancelled.
 OPEN_STATES = (RefundState.PROPOSED, RefundState.APPROVED, RefundState.FAILED)
@@ -45,7 +43,6 @@ TO_DO = "todo"
 ALL_REFUNDS = "all"
 # W7: the list's "due soon" looks this many days ahead.
 DUE_SOON_DAYS = 3
-_PDF_POLICY = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
 
 
 def state_value(params) -> str:
@@ -148,6 +145,19 @@ def _who(user) -> str:
     if user is None:
         return gettext("Retour")
     return user.get_full_name() or user.email
+
+
+def _part_payer(refund: Refund, part: RefundPart, parts: list[RefundPart]) -> str:
+    """Who paid a part: a bank transfer's batch was booked by someone, store credit was
+    granted by someone; a part paid outside Retour by whoever paid the refund, when no
+    bank transfer left the refund to be settled by a batch later."""
+    if part.channel == Channel.SEPA:
+        return _who(part.batch.executed_by) if part.batch else "—"
+    if part.channel == Channel.STORE_CREDIT:
+        return _who(part.grant.by) if part.grant else "—"
+    if refund.paid_at and not any(p.channel == Channel.SEPA for p in parts):
+        return _who(refund.paid_by)
+    return "—"
 
 
 def due_mark(refund: Refund, today) -> str:
@@ -273,7 +283,7 @@ class RefundAdmin(LargeTableAdmin):
     def _page_context(self, request, refund: Refund) -> dict:
         user = request.user
         items = list(refund.items.select_related("adjusted_by").order_by("position"))
-        parts = list(refund.parts.select_related("batch").order_by("pk"))
+        parts = list(refund.parts.select_related("batch__executed_by", "grant__by").order_by("pk"))
         state = refund.state
         proposed = state == RefundState.PROPOSED
         may_approve = proposed and user.has_perm("refunds.approve_refund")
@@ -349,7 +359,7 @@ class RefundAdmin(LargeTableAdmin):
                     "method": _method_label(part.method),
                     "channel": part.get_channel_display(),
                 }
-                rows.append((part.paid_at, "", what, part.reference))
+                rows.append((part.paid_at, _part_payer(refund, part, parts), what, part.reference))
         if refund.paid_at:
             rows.append((refund.paid_at, _who(refund.paid_by), gettext("Paid in full"), ""))
         if refund.cancelled_at:
@@ -477,117 +487,3 @@ class RefundAdmin(LargeTableAdmin):
             }
 
         return self._act(request, pk, "refunds.add_refund", act)
-
-
-@admin.register(CreditNote)
-class CreditNoteAdmin(LargeTableAdmin):
-    list_display = ["number", "issued_on", "refund_number", "customer", "total", "pdf_link"]
-    list_select_related = ["refund__ticket__order__customer"]
-    ordering = ["-issued_at", "-pk"]
-    sortable_by = ["number", "issued_on"]
-    search = staticmethod(credit_note_search)
-    search_fields = ["number"]  # shows the search box; `search` does the finding
-    search_help_text = _("A credit note, refund, RMA or order number, as written (CN-2026-00001).")
-    fields = [
-        "number",
-        "issued_at",
-        "refund_link",
-        "customer",
-        "total",
-        "line_table",
-        "vat_table",
-        "pdf_link",
-    ]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*self.list_select_related)
-
-    @admin.display(description=_("date"), ordering="issued_at")
-    def issued_on(self, note: CreditNote) -> str:
-        return date_format(localtime(note.issued_at), "SHORT_DATE_FORMAT")
-
-    @admin.display(description=_("refund"))
-    def refund_number(self, note: CreditNote) -> str:
-        return note.refund.number
-
-    @admin.display(description=_("refund"))
-    def refund_link(self, note: CreditNote) -> str:
-        url = reverse("admin:refunds_refund_change", args=[note.refund_id])
-        return format_html('<a href="{}">{}</a>', url, note.refund.number)
-
-    @admin.display(description=_("customer"))
-    def customer(self, note: CreditNote) -> str:
-        customer = note.refund.ticket.order.customer
-        return customer.name or customer.email
-
-    @admin.display(description=_("PDF"))
-    def pdf_link(self, note: CreditNote) -> str:
-        if not note.pdf:
-            return format_html(
-                '<span class="retour-rendering">{}</span>',
-                gettext("being rendered; reload in a moment"),
-            )
-        url = reverse("admin:refunds_creditnote_pdf", args=[note.pk])
-        return format_html(
-            '<a href="{}">{}</a>', url, gettext("PDF of %(number)s") % {"number": note.number}
-        )
-
-    @admin.display(description=_("lines"))
-    def line_table(self, note: CreditNote) -> str:
-        return format_html_join(
-            "",
-            "<div>{} · {} · EUR {}</div>",
-            ((line["rule"], line["description"], line["amount"]) for line in note.lines),
-        )
-
-    @admin.display(description=_("VAT per rate"))
-    def vat_table(self, note: CreditNote) -> str:
-        return format_html_join(
-            "",
-            "<div>{}</div>",
-            (
-                (
-                    gettext("%(rate)s%%: EUR %(gross)s incl. EUR %(vat)s VAT (net EUR %(net)s)")
-                    % row,
-                )
-                for row in note.vat
-            ),
-        )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # issued when a refund is paid (refunds.credit_notes)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # F8: immutable once issued
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/pdf/",
-                self.admin_site.admin_view(self.pdf_view),
-                name="refunds_creditnote_pdf",
-            ),
-            *super().get_urls(),
-        ]
-
-    def pdf_view(self, request, pk: int):
-        """The stored PDF, to staff who may see credit notes; 404 until it is rendered."""
-        if not request.user.has_perm("refunds.view_creditnote"):
-            raise PermissionDenied
-        note = get_object_or_404(CreditNote, pk=pk)
-        if not note.pdf:
-            raise Http404(gettext("The PDF of this credit note is being rendered."))
-        try:
-            handle = note.pdf.open("rb")
-        except FileNotFoundError:
-            raise Http404(gettext("The PDF of this credit note is missing.")) from None
-        response = FileResponse(handle, content_type="application/pdf")
-        inline_pdf(response, f"{note.number}.pdf")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = _PDF_POLICY
-        response["Cross-Origin-Resource-Policy"] = "same-origin"
-        return response
