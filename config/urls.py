@@ -7,6 +7,7 @@ from backoffice import dashboard
 from config.api import api
 from notifications.webhooks import tracking_webhook
 from portal import account as portal_account
+from refunds import admin_exports
 from rma import views as rma_views
 
 admin.site.site_header = _("Retour — returns desk")
@@ -17,6 +18,8 @@ admin.site.login_form = EmailAdminAuthenticationForm
 urlpatterns = [
     # The staff dashboard (issue 16 §7), behind the admin's login, in the admin's look.
     path("admin/dashboard/", dashboard.dashboard, name="backoffice_dashboard"),
+    # The accountants' bookkeeping exports (issue 18), in the admin's look.
+    path("admin/refunds/exports/", admin_exports.exports, name="refunds_exports"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("tickets/<str:number>/label.pdf", rma_views.label_download, name="ticket_label"),
