@@ -266,7 +266,7 @@ def ticket_account(request, number: str):
         try:
             with transaction.atomic():
                 for refund in waiting:
-                    refund_set_account(refund=refund, iban=iban, holder=holder)
+                    refund_set_account(refund=refund, iban=iban, holder=holder, by=request.user)
         except RefundError as error:
             form.add_error(None, str(error))
         else:

@@ -34,7 +34,16 @@ from orders.enums import PaymentMethod
 from refunds import refunding
 from refunds.calculator import ORIGINAL_METHOD
 from refunds.iban import formatted_iban
-from refunds.models import Channel, CreditNote, Refund, RefundItem, RefundPart, RefundState
+from refunds.models import (
+    Channel,
+    CreditNote,
+    Refund,
+    RefundEvent,
+    RefundEventKind,
+    RefundItem,
+    RefundPart,
+    RefundState,
+)
 from refunds.search import refund_search
 
 # The accountants' work: refunds not yet paid or cancelled.
@@ -145,6 +154,15 @@ def _who(user) -> str:
     if user is None:
         return gettext("Retour")
     return user.get_full_name() or user.email
+
+
+def _event_what(event: RefundEvent) -> str:
+    data = event.data
+    if event.kind == RefundEventKind.ADJUSTED:
+        return gettext("Adjusted the %(rule)s item from EUR %(old)s to EUR %(new)s") % data
+    if event.kind == RefundEventKind.ACCOUNT:
+        return gettext("Bank account ending in %(ending)s given") % data
+    return str(event.get_kind_display()).capitalize()
 
 
 def _part_payer(refund: Refund, part: RefundPart, parts: list[RefundPart]) -> str:
@@ -295,7 +313,7 @@ class RefundAdmin(LargeTableAdmin):
             "refund": refund,
             "items": items,
             "parts": [self._part_row(part) for part in parts],
-            "history": self._history(refund, items, parts),
+            "history": self._history(refund, parts),
             "may_adjust": proposed and user.has_perm("refunds.change_refund"),
             "may_approve": may_approve,
             "approve_refused": "" if four_eyes_ok else gettext(refunding.FOUR_EYES),
@@ -335,23 +353,13 @@ class RefundAdmin(LargeTableAdmin):
         }
 
     @staticmethod
-    def _history(refund: Refund, items: list[RefundItem], parts: list[RefundPart]) -> list:
-        """Who did what and when, oldest first (F8: an auditor reads why every cent moved)."""
-        rows = [(refund.proposed_at, _who(refund.proposed_by), gettext("Proposed"), "")]
-        for item in items:
-            if item.adjusted_at:
-                what = gettext("Adjusted the %(rule)s item from EUR %(old)s to EUR %(new)s") % {
-                    "rule": item.rule,
-                    "old": item.original_amount,
-                    "new": item.amount,
-                }
-                rows.append(
-                    (item.adjusted_at, _who(item.adjusted_by), what, item.adjustment_reason)
-                )
-        if refund.approved_at:
-            rows.append((refund.approved_at, _who(refund.approved_by), gettext("Approved"), ""))
-        if refund.failed_at:
-            rows.append((refund.failed_at, "—", gettext("Payment failed"), refund.failure_reason))
+    def _history(refund: Refund, parts: list[RefundPart]) -> list:
+        """Who did what and when, oldest first (F8: an auditor reads why every cent moved):
+        the refund's events and each part's payment."""
+        rows = [
+            (event.at, _who(event.by), _event_what(event), event.note)
+            for event in refund.events.select_related("by")
+        ]
         for part in parts:
             if part.paid_at:
                 what = gettext("Paid EUR %(amount)s (%(method)s, %(channel)s)") % {
@@ -360,10 +368,6 @@ class RefundAdmin(LargeTableAdmin):
                     "channel": part.get_channel_display(),
                 }
                 rows.append((part.paid_at, _part_payer(refund, part, parts), what, part.reference))
-        if refund.paid_at:
-            rows.append((refund.paid_at, _who(refund.paid_by), gettext("Paid in full"), ""))
-        if refund.cancelled_at:
-            rows.append((refund.cancelled_at, _who(refund.cancelled_by), gettext("Cancelled"), ""))
         rows.sort(key=lambda row: row[0])
         return [{"at": at, "by": by, "what": what, "note": note} for at, by, what, note in rows]
 

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.events import Event
+
 
 class EntryKind(models.TextChoices):
     GRANT = "grant", _("granted")
@@ -299,6 +301,33 @@ class Refund(ConcurrentTransitionMixin, models.Model):
     for _method in (approve, pay, fail, retry, cancel):
         _method.alters_data = True  # templates must not be able to call them
     del _method
+
+
+class RefundEventKind(models.TextChoices):
+    PROPOSED = "proposed", _("proposed")
+    ADJUSTED = "adjusted", _("item adjusted")
+    APPROVED = "approved", _("approved")
+    ACCOUNT = "account", _("bank account given")
+    PAID = "paid", _("paid in full")
+    FAILED = "failed", _("payment failed")
+    RETRIED = "retried", _("payment retried")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class RefundEvent(Event):
+    """One row per step of a refund: who, when, what and why (F8: an auditor reads why
+    every cent moved; a refund may fail and be retried more than once)."""
+
+    refund = models.ForeignKey("Refund", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what"), max_length=10, choices=RefundEventKind)
+
+    class Meta:
+        ordering = ["refund", "at", "id"]
+        verbose_name = _("refund event")
+        verbose_name_plural = _("refund events")
+
+    def __str__(self) -> str:
+        return f"{self.refund_id} {self.kind}"
 
 
 class RefundItem(models.Model):

@@ -36,6 +36,8 @@ from refunds.iban import IbanError, normalized_iban
 from refunds.models import (
     Channel,
     Refund,
+    RefundEvent,
+    RefundEventKind,
     RefundItem,
     RefundLine,
     RefundPart,
@@ -104,6 +106,10 @@ def _require(by: User | None, permission: str) -> None:
 
 def _locked(refund: Refund) -> Refund:
     return Refund.objects.select_for_update().select_related("ticket").get(pk=refund.pk)
+
+
+def _record(refund: Refund, kind: str, by: User | None, note: str = "", **data: object) -> None:
+    RefundEvent.objects.create(refund=refund, kind=kind, by=by, note=note, data=data)
 
 
 def _refuse_state(refund: Refund) -> RefundError:
@@ -262,6 +268,7 @@ def refund_propose(*, ticket: Ticket, by: User | None) -> Refund:
         for method, amount in parts
     )
     _hold(refund, units, undelivered)
+    _record(refund, RefundEventKind.PROPOSED, by, total=str(refund.total))
     return refund
 
 
@@ -311,6 +318,16 @@ def refund_adjust(*, item: RefundItem, amount: Decimal, reason: str, by: User) -
     total = refund.total - item.amount + amount
     if total < 0:
         raise RefundError(_(TOTAL_NEGATIVE))
+    _record(
+        refund,
+        RefundEventKind.ADJUSTED,
+        by,
+        reason.strip(),
+        rule=item.rule,
+        position=item.position,
+        old=str(item.amount),
+        new=str(amount),
+    )
     item.amount = amount
     item.adjustment_reason = reason.strip()
     item.adjusted_by = by
@@ -356,6 +373,7 @@ def refund_approve(*, refund: Refund, by: User) -> Refund:
     refund.approved_at = timezone.now()
     refund.approved_by = by
     refund.save()
+    _record(refund, RefundEventKind.APPROVED, by)
     if not refund.parts.exists():
         # Nothing to pay (every unit deducted in full): settled as it is approved.
         _settle(refund, by)
@@ -372,6 +390,7 @@ def refund_cancel(*, refund: Refund, by: User) -> Refund:
     refund.cancelled_at = timezone.now()
     refund.cancelled_by = by
     refund.save()
+    _record(refund, RefundEventKind.CANCELLED, by)
     refund.parts.update(batch=None)
     _release(refund)
     return refund
@@ -431,6 +450,7 @@ def _settle(refund: Refund, by: User | None) -> None:
     refund.paid_at = timezone.now()
     refund.paid_by = by
     refund.save()
+    _record(refund, RefundEventKind.PAID, by, total=str(refund.total))
     # D4 stops: the customer has the money (W7).
     Ticket.objects.filter(pk=refund.ticket_id, refund_paid_on__isnull=True).update(
         refund_paid_on=timezone.localdate(refund.paid_at)
@@ -451,6 +471,7 @@ def refund_fail(*, refund: Refund, by: User, reason: str) -> Refund:
     refund.failed_at = timezone.now()
     refund.failure_reason = reason.strip()
     refund.save()
+    _record(refund, RefundEventKind.FAILED, by, refund.failure_reason)
     refund.parts.filter(paid_at__isnull=True).update(batch=None)
     return refund
 
@@ -464,12 +485,14 @@ def refund_retry(*, refund: Refund, by: User) -> Refund:
         raise _refuse_state(refund)
     refund.retry()
     refund.save()
+    _record(refund, RefundEventKind.RETRIED, by)
     return refund
 
 
 @transaction.atomic
-def refund_set_account(*, refund: Refund, iban: str, holder: str) -> Refund:
-    """F6: the account a bank-transfer refund goes to, checked by its checksum."""
+def refund_set_account(*, refund: Refund, iban: str, holder: str, by: User | None = None) -> Refund:
+    """F6: the account a bank-transfer refund goes to, checked by its checksum (given by
+    the customer in the portal, or corrected after a failed payment)."""
     refund = _locked(refund)
     if refund.state in (RefundState.PAID, RefundState.CANCELLED):
         raise _refuse_state(refund)
@@ -482,6 +505,8 @@ def refund_set_account(*, refund: Refund, iban: str, holder: str) -> Refund:
         raise RefundError(_("Give the name of the account holder."))
     refund.account_holder = holder[:70]
     refund.save(update_fields=["iban", "account_holder"])
+    # The last four characters only: the history is read by every accountant.
+    _record(refund, RefundEventKind.ACCOUNT, by, ending=refund.iban[-4:])
     return refund
 
 

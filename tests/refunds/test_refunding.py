@@ -139,3 +139,21 @@ def test_two_accountants_proposing_at_once_make_one_refund():
 
 def test_undelivered_quantity_counts_with_the_refunded_units():
     assert refunding.refundable_units(diagnosed_ticket(quantity=3)) == 3
+
+
+def test_every_failure_and_retry_is_kept_with_who_and_why():
+    refund = approved_refund(quantity=1)  # iDEAL: a bank transfer
+    bea = accountant("bea")
+    refunding.refund_fail(refund=refund, by=bea, reason="IBAN closed")
+    refunding.refund_retry(refund=refund, by=bea)
+    refunding.refund_fail(refund=refund, by=bea, reason="Name does not match")
+    refunding.refund_retry(refund=refund, by=accountant("cas"))
+    steps = [(e.kind, e.by.email.split(".")[0], e.note) for e in refund.events.all()]
+    assert steps == [
+        ("proposed", "ada", ""),
+        ("approved", "bea", ""),
+        ("failed", "bea", "IBAN closed"),
+        ("retried", "bea", ""),
+        ("failed", "bea", "Name does not match"),
+        ("retried", "cas", ""),
+    ]
