@@ -142,6 +142,11 @@ SHOP_NAME = env_str("SHOP_NAME", "WebStore4")
 SHOP_RETURN_ADDRESS = env_str(
     "SHOP_RETURN_ADDRESS", "WebStore4 Returns\nRetourweg 4\n1234 AB Amsterdam\nNetherlands"
 )
+# F6: the shop's own account, the debtor of the SEPA files that pay bank-transfer refunds
+# (refunds.sepa); the name as the bank holds it. The defaults are a demo account.
+SHOP_IBAN = env_str("SHOP_IBAN", "NL91ABNA0417164300")
+SHOP_BIC = env_str("SHOP_BIC", "ABNANL2A")
+SHOP_SEPA_NAME = env_str("SHOP_SEPA_NAME", "WebStore4 B.V.")
 
 # The shop as the public site and its e-mails name it: who the consumer contracts with.
 SHOP_LEGAL_ADDRESS = env_str(
