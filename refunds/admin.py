@@ -135,3 +135,5 @@ class StoreCreditEntryAdmin(LargeTableAdmin):
 
 # Refunds and credit notes (issue 18): registered by importing their modules.
 from refunds import admin_credit_notes, admin_refunds  # noqa: E402, F401
+
+from refunds import admin_sepa  # noqa: E402, F401  # isort: skip

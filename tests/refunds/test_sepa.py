@@ -16,6 +16,9 @@ import pytest
 import sepaxml
 import xmlschema
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from orders.models import Payment
 from refunds import sepa
@@ -391,3 +394,148 @@ def test_a_wrong_iban_is_never_stored_on_a_refund():
         refund_set_account(refund=refund, iban="NL91ABNA0417164301", holder="Anna de Vries")
     refund.refresh_from_db()
     assert refund.iban == ""
+
+
+# --- the back office -----------------------------------------------------------------------
+
+
+def changelist():
+    return reverse("admin:refunds_sepabatch_changelist")
+
+
+def test_an_accountant_makes_a_batch_from_the_list_and_downloads_its_file(client):
+    refund = refund_to(IBAN_NL, quantity=1)
+    approved_refund(quantity=1)  # no IBAN yet
+    client.force_login(ada())
+
+    page = client.get(changelist())
+    assert "Make a SEPA batch of the approved bank transfers" in page.text
+    assert "1 approved bank transfer is ready" in page.text
+    assert "1 waits for the customer" in page.text
+
+    made = client.post(
+        reverse("admin:refunds_sepabatch_make"), {"execution_date": "2026-11-24"}, follow=True
+    )
+    batch = SepaBatch.objects.get()
+    assert batch.execution_date == dt.date(2026, 11, 24)
+    assert f"Batch {batch.message_id}" in made.text
+    assert "Download pain.001" in made.text
+
+    download = client.get(reverse("admin:refunds_sepabatch_download", args=[batch.pk]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/xml"
+    assert f'filename="{batch.message_id}.xml"' in download["Content-Disposition"]
+    assert {"no-store", "private"} <= set(download["Cache-Control"].split(", "))
+    body = b"".join(download.streaming_content)
+    assert body == xml_of(batch)
+    assert refund.number.encode() in body
+
+
+def test_making_a_batch_with_nothing_to_pay_says_so(client):
+    client.force_login(ada())
+    response = client.post(
+        reverse("admin:refunds_sepabatch_make"), {"execution_date": "2026-11-23"}, follow=True
+    )
+    assert "No approved bank transfer is waiting" in response.text
+    assert not SepaBatch.objects.exists()
+
+
+def test_a_batch_for_a_past_day_is_refused_on_the_page(client):
+    refund_to(IBAN_NL, quantity=1)
+    client.force_login(ada())
+    response = client.post(
+        reverse("admin:refunds_sepabatch_make"), {"execution_date": "2026-11-20"}, follow=True
+    )
+    assert "day that has passed" in response.text
+    assert not SepaBatch.objects.exists()
+
+
+def test_an_accountant_books_a_batch_after_confirming(client):
+    refund = refund_to(IBAN_NL, quantity=1)
+    batch = sepa_batch_create(by=ada(), execution_date=TODAY)
+    client.force_login(accountant("bea"))
+    url = reverse("admin:refunds_sepabatch_book", args=[batch.pk])
+
+    question = client.get(url)
+    assert question.status_code == 200
+    assert "Are you sure?" in question.text
+    assert batch.message_id in question.text
+    refund.refresh_from_db()
+    assert refund.state == RefundState.APPROVED  # asking changes nothing
+
+    booked = client.post(url, {"confirmed": "yes"}, follow=True)
+    assert "1 transfer is booked as paid" in booked.text
+    refund.refresh_from_db()
+    assert refund.state == RefundState.PAID
+
+    again = client.post(url, {"confirmed": "yes"}, follow=True)
+    assert "already booked" in again.text
+    assert CreditNote.objects.count() == 1
+
+
+def test_support_is_refused_every_batch_page(client, support):
+    refund_to(IBAN_NL, quantity=1)
+    batch = sepa_batch_create(by=ada(), execution_date=TODAY)
+    client.force_login(support)
+    pages = [
+        ("get", changelist()),
+        ("get", reverse("admin:refunds_sepabatch_change", args=[batch.pk])),
+        ("get", reverse("admin:refunds_sepabatch_download", args=[batch.pk])),
+        ("get", reverse("admin:refunds_sepabatch_book", args=[batch.pk])),
+        ("post", reverse("admin:refunds_sepabatch_book", args=[batch.pk])),
+        ("post", reverse("admin:refunds_sepabatch_make")),
+    ]
+    for method, url in pages:
+        response = getattr(client, method)(
+            url, {"confirmed": "yes", "execution_date": "2026-11-23"}
+        )
+        assert response.status_code == 403, (method, url, response.status_code)
+    assert SepaBatch.objects.count() == 1
+    assert not RefundPart.objects.filter(paid_at__isnull=False).exists()
+
+
+def test_a_customer_is_sent_to_the_login(client, anna):
+    client.force_login(anna.user)
+    response = client.get(changelist())
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_the_batch_list_costs_the_same_queries_for_2_or_8_batches(client):
+    def add_batches(count: int) -> None:
+        for _ in range(count):
+            refund_to(IBAN_NL, quantity=1)
+            sepa_batch_create(by=ada(), execution_date=TODAY)
+
+    add_batches(2)
+    client.force_login(accountant("bea"))
+    client.get(changelist())  # warm the session and content types
+
+    with CaptureQueriesContext(connection) as two:
+        first = client.get(changelist())
+    add_batches(6)
+    with CaptureQueriesContext(connection) as eight:
+        second = client.get(changelist())
+
+    assert first.status_code == second.status_code == 200
+    assert second.text.count("Download pain.001") == 8
+    assert second.text.count("Book as executed") == 8
+    assert len(eight.captured_queries) == len(two.captured_queries), [
+        q["sql"] for q in eight.captured_queries
+    ]
+
+
+def test_the_batch_list_sorts_by_when_the_bank_executed_a_batch(client):
+    for _ in range(2):
+        refund_to(IBAN_NL, quantity=1)
+        sepa_batch_create(by=ada(), execution_date=TODAY)
+    booked, waiting = SepaBatch.objects.order_by("pk")
+    sepa_batch_book(batch=booked, by=ada())
+    client.force_login(accountant("bea"))
+
+    newest_executed = client.get(changelist(), {"o": "-5"}).text  # the sixth column
+    oldest_executed = client.get(changelist(), {"o": "5"}).text
+
+    # Not executed yet counts as later than any day (PostgreSQL: NULLs are greatest).
+    assert newest_executed.index(waiting.message_id) < newest_executed.index(booked.message_id)
+    assert oldest_executed.index(booked.message_id) < oldest_executed.index(waiting.message_id)
+    assert oldest_executed.count("Book as executed") == 1
