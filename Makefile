@@ -59,6 +59,7 @@ bench: install
 	$(PY) benchmarks/bench_worker_memory.py
 	$(PY) benchmarks/bench_withdrawal.py
 	$(PY) benchmarks/bench_portal.py --sizes $(BENCH_SIZES)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) benchmarks/bench_sepa.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .
