@@ -133,7 +133,7 @@ STAFF = [
 ADMIN = "admin@webstore4.example"
 # A second accountant: whoever proposed or adjusted a refund does not approve it (four
 # eyes), so the demo's refunds are proposed by Ada (the accountant above), approved by Bea.
-SECOND_ACCOUNTANT = "bea.accountant@webstore4.example"
+SECOND_ACCOUNTANT = "accountant2@webstore4.example"
 
 
 @dataclass(frozen=True)
