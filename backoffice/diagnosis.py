@@ -32,9 +32,8 @@ from core.periods import Sentence
 from orders.facts import LineFacts, OrderFacts
 from orders.selectors import order_facts, order_for_rules
 from policies.reasons import goes_to_vendor
-from policies.selectors import legal_calendar
-from refunds.calculator import quote
 from refunds.quotes import Quote, QuoteError
+from refunds.refunding import refund_preview
 from rma import selectors
 from rma.diagnosis import (
     Proposal,
@@ -444,7 +443,7 @@ def units_context(ticket: Ticket, user) -> dict:
                 amount=unit.investigation_charge,
             )
         )
-    refund, refund_error = _refund_quote(ticket, terms)
+    refund, refund_error = _refund_quote(ticket)
     return {
         "units": rows,
         "charges": charges,
@@ -455,29 +454,10 @@ def units_context(ticket: Ticket, user) -> dict:
     }
 
 
-def _refund_quote(ticket: Ticket, terms) -> tuple[Quote | None, Sentence | None]:
-    """F1–F6 from the calculator for the diagnosed units to refund, with their F4
-    deductions and the charged investigation hours (R8, R12 → F5), on the day of the
-    request."""
-    selection = selectors.ticket_refund_selection(ticket)
-    if not selection:
-        return None, None
-    own = {line.order_line_id: line.quantity for line in ticket.lines.all()}
-    facts = order_facts(order_for_rules(ticket.order.number), held_by_ticket=own)
+def _refund_quote(ticket: Ticket) -> tuple[Quote | None, Sentence | None]:
+    """F1–F6 from the calculator for the diagnosed units no refund holds yet, as
+    "Propose a refund" would quote them (`refunds.refunding.refund_preview`)."""
     try:
-        return (
-            quote(
-                facts,
-                selection,
-                reason=ticket.reason,
-                terms=terms,
-                on=_request_day(ticket),
-                deductions=selectors.ticket_deductions(ticket),
-                investigation_hours=selectors.ticket_investigation_hours(ticket) or None,
-                calendar=legal_calendar(),
-                withdrawn_elsewhere=selectors.units_withdrawn(ticket.order, besides=ticket),
-            ),
-            None,
-        )
+        return refund_preview(ticket), None
     except QuoteError as error:
         return None, error.message

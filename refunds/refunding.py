@@ -214,6 +214,16 @@ def _parts(ticket: Ticket, found: Quote) -> tuple[list[tuple[str, Decimal]], int
     return [(part.method, part.amount) for part in found.methods], found.store_credit_valid_months
 
 
+def refund_preview(ticket: Ticket) -> Quote | None:
+    """What `refund_propose` would quote now: the units no refund holds yet (None when
+    there are none). Raises QuoteError when the calculator refuses them."""
+    units = _units_to_refund(ticket)
+    undelivered = _undelivered_to_refund(ticket)
+    if not units and not undelivered:
+        return None
+    return _quote(ticket, units, undelivered)
+
+
 @transaction.atomic
 def refund_propose(*, ticket: Ticket, by: User | None) -> Refund:
     """Propose the refund of the ticket's diagnosed units that no refund holds yet."""

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from functools import partial, reduce
 from operator import or_
 
-from django.db.models import Case, CharField, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from core.money import ZERO
 from core.periods import Window
 from core.windows import any_group, day_within, moment_within
 from orders.models import Order
@@ -27,9 +25,8 @@ from policies.reasons import Reason, binds_the_shop
 from policies.terms import Terms
 from rma import deadlines
 from rma.deadlines import Stage
-from rma.diagnosis import investigation_charge
 from rma.guarantees import legal_guarantee
-from rma.models import Outcome, ReturnedUnit, Ticket, TicketLine
+from rma.models import ReturnedUnit, Ticket, TicketLine
 from rma.states import GOODS_GO_BACK, REFUND_OWED_STATES, RELEASING_STATES, State
 
 # The stage shown for a ticket that is late on several deadlines: the most pressing one.
@@ -202,7 +199,7 @@ def units_withdrawn(order: Order, *, besides: Ticket | None = None) -> dict[str,
     return {row["order_line__line_id"]: row["units"] for row in totals}
 
 
-# --- diagnosis (issue 16): what the units' diagnosis feeds the refund calculator -------
+# --- diagnosis (issue 16): the units of a ticket ---------------------------------------
 
 
 def ticket_units(ticket: Ticket) -> QuerySet[ReturnedUnit]:
@@ -213,55 +210,4 @@ def ticket_units(ticket: Ticket) -> QuerySet[ReturnedUnit]:
             "ticket_line__order_line__product", "received_by", "diagnosed_by", "wiped_by"
         )
         .order_by("ticket_line__order_line__line_id", "number")
-    )
-
-
-def _diagnosed_for_refund(ticket: Ticket) -> QuerySet[ReturnedUnit]:
-    return ReturnedUnit.objects.filter(
-        ticket_line__ticket=ticket, diagnosed_at__isnull=False, outcome=Outcome.REFUND
-    )
-
-
-def ticket_refund_selection(ticket: Ticket) -> list[tuple[str, int]]:
-    """The calculator's selection: per order line id, the diagnosed units to refund."""
-    rows = (
-        _diagnosed_for_refund(ticket)
-        .values("ticket_line__order_line__line_id")
-        .annotate(units=Count("pk"))
-        .order_by("ticket_line__order_line__line_id")
-    )
-    return [(row["ticket_line__order_line__line_id"], row["units"]) for row in rows]
-
-
-def ticket_deductions(ticket: Ticket) -> dict[str, Decimal]:
-    """F4: per order line id, the deductions set at diagnosis on the units to refund
-    (`refunds.calculator.quote(deductions=...)`)."""
-    rows = (
-        _diagnosed_for_refund(ticket)
-        .filter(deduction__gt=0)
-        .values("ticket_line__order_line__line_id")
-        .annotate(total=Sum("deduction"))
-        .order_by()
-    )
-    return {row["ticket_line__order_line__line_id"]: row["total"] for row in rows}
-
-
-def ticket_investigation_hours(ticket: Ticket) -> Decimal:
-    """F5 (R8, R12): the investigation hours charged for the ticket's diagnosed units,
-    each counted as often as it is charged (`refunds.calculator.quote(investigation_hours=...)`)."""
-    rows = ReturnedUnit.objects.filter(
-        ticket_line__ticket=ticket, diagnosed_at__isnull=False, investigation_hours__gt=0
-    ).values_list("investigation_hours", "defect_confirmed", "locked")
-    return sum(
-        (
-            investigation_charge(
-                reason=ticket.reason,
-                hours=hours,
-                hourly_rate=ZERO,
-                defect_confirmed=defect_confirmed,
-                locked=locked,
-            ).hours
-            for hours, defect_confirmed, locked in rows
-        ),
-        ZERO,
     )

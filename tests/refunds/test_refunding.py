@@ -157,3 +157,19 @@ def test_every_failure_and_retry_is_kept_with_who_and_why():
         ("failed", "bea", "Name does not match"),
         ("retried", "cas", ""),
     ]
+
+
+def test_an_investigation_is_charged_beside_the_refund_never_netted():
+    from rma.models import Outcome
+    from tests.rma.units import diagnose, received_ticket, units_of
+
+    ticket = received_ticket(quantity=2, price="120.00")
+    first, second = units_of(ticket)
+    # R8: the first unit came back still locked: its investigation is charged (F5).
+    diagnose(first, locked=True, investigation_hours=Decimal("1"), outcome=Outcome.REFUND)
+    diagnose(second, outcome=Outcome.REFUND)
+    refund = refund_propose(ticket=ticket, by=staff_member("accountant"))
+    rate = ticket.policy.terms().hourly_rate
+    assert refund.charges_total == rate  # one hour at the policy's rate
+    assert refund.total == Decimal("240.00")  # the goods, nothing netted
+    assert "F5" not in {item.rule for item in refund.items.all()}

@@ -7,7 +7,8 @@ import pytest
 
 from orders.models import Discount
 from policies.reasons import Reason
-from rma import selectors, services
+from refunds.refunding import refund_preview
+from rma import services
 from rma.models import Grade, Outcome, ReturnedUnit, TicketEvent, TicketLine
 from rma.services import diagnosis
 from rma.services.diagnosis import unit_wipe
@@ -50,7 +51,6 @@ def test_no_defect_found_fixes_the_r12_charge_at_the_policys_hourly_rate(support
     assert event.data["unit"] == unit.pk
     assert event.data["charge_rules"] == ["R12", "F5"]
     assert D(event.data["investigation_charge"]) == unit.investigation_charge
-    assert selectors.ticket_investigation_hours(ticket) == D("1.5")
 
 
 def test_r8_a_locked_unit_is_charged_a_second_investigation(support):
@@ -64,14 +64,12 @@ def test_r8_a_locked_unit_is_charged_a_second_investigation(support):
     )
     rate = ticket.policy.terms().hourly_rate
     assert unit.investigation_charge == 2 * rate
-    assert selectors.ticket_investigation_hours(ticket) == D("2")
 
 
 def test_a_confirmed_defect_is_not_charged(support):
     ticket = received_ticket(quantity=1)
     unit = diagnose(units_of(ticket)[0], investigation_hours=D("2"))
     assert unit.investigation_charge == 0
-    assert selectors.ticket_investigation_hours(ticket) == 0
 
 
 def test_the_line_counts_each_diagnosed_unit_and_the_ticket_follows_the_last(support):
@@ -142,8 +140,12 @@ def test_a_deduction_above_the_units_share_of_the_line_value_is_refused(support)
         deduction=D("108.00"),
         deduction_reason="Scratched housing (W6).",
     )
-    assert selectors.ticket_deductions(ticket) == {"1": D("108.00")}
-    assert selectors.ticket_refund_selection(ticket) == [("1", 1)]
+    # F4: the refund "Propose a refund" would make deducts it from the unit's goods.
+    quoted = refund_preview(ticket)
+    assert [(item.rule, item.amount) for item in quoted.items if item.line == "1"][-1] == (
+        "F4",
+        D("-108.00"),
+    )
 
 
 def test_a_unit_is_diagnosed_once(support):
