@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -64,8 +64,16 @@ def masked_account(iban: str) -> str:
 
 
 def asks_account(refund: Refund) -> bool:
-    """F6: the customer still has to tell us where a bank-transfer part goes."""
-    return refund.state in _TAKES_ACCOUNT and needs_account(refund)
+    """F6: the customer still has to tell us where a bank-transfer part goes, or the
+    transfer to the account they gave failed and they may check or change it."""
+    return refund.state in _TAKES_ACCOUNT and (needs_account(refund) or transfer_failed(refund))
+
+
+def transfer_failed(refund: Refund) -> bool:
+    """The bank refused the transfer (F8 failed): the account given may be wrong."""
+    return refund.state == RefundState.FAILED and any(
+        part.channel == Channel.SEPA for part in refund.parts.all()
+    )
 
 
 @dataclass(frozen=True)
@@ -169,10 +177,12 @@ def ticket_refunds(ticket: Ticket) -> list[RefundStatus]:
 def tickets_asking_account(customer: Customer) -> list[Ticket]:
     """The customer's tickets with a refund that waits for their bank account, by their
     oldest such refund (one query): "my returns" lists them as something to do. The
-    filter is `asks_account` in SQL: no IBAN yet and a part that goes by SEPA."""
+    filter is `asks_account` in SQL: a part that goes by SEPA, and no IBAN yet or a
+    failed transfer."""
     sepa_parts = RefundPart.objects.filter(refund=OuterRef("pk"), channel=Channel.SEPA)
     refunds = (
-        Refund.objects.filter(ticket__order__customer=customer, state__in=_TAKES_ACCOUNT, iban="")
+        Refund.objects.filter(ticket__order__customer=customer, state__in=_TAKES_ACCOUNT)
+        .filter(Q(iban="") | Q(state=RefundState.FAILED))
         .filter(Exists(sepa_parts))
         .select_related("ticket")
         .order_by("proposed_at", "pk")

@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from portal.refund_status import asks_account, masked_account, ticket_refunds
+from portal.refund_status import (
+    asks_account,
+    masked_account,
+    ticket_refunds,
+    transfer_failed,
+)
 from portal.status import ticket_status
 from refunds.iban import IbanError, normalized_iban
 from refunds.models import CreditNote, Refund
@@ -142,6 +147,7 @@ def _page(
     transitions = services.ticket_transitions_for(ticket, request.user)
     refunds = ticket_refunds(ticket)
     asking = any(refund.asks_account for refund in refunds)
+    failed = any(transfer_failed(row.refund) for row in refunds)
     status_shown = ticket_status(ticket)
     if asking:  # F6: until we have the account, that is what the customer does next
         status_shown = replace(status_shown, next_step=ACCOUNT_NEXT_STEP)
@@ -157,6 +163,7 @@ def _page(
         "may_cancel": "cancel" in transitions,
         "refunds": refunds,
         "asks_account": asking,
+        "transfer_failed": failed,
         "account_form": account_form,
         "max_files": settings.ATTACHMENT_MAX_COUNT,
         "max_megabytes": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024),

@@ -349,3 +349,25 @@ def test_the_ticket_page_reads_its_refunds_in_a_constant_number_of_queries(clien
 
     assert "RF-2026-99999" in read(client, page_of(ticket))
     assert many == few, f"{few} queries for one refund, {many} for two with many parts"
+
+
+def test_after_a_failed_transfer_the_customer_may_correct_the_account(client, anna):
+    refund = approved_refund(customer=anna)  # iDEAL: by bank transfer
+    refund_set_account(refund=refund, iban=IBAN, holder="Anna de Vries")
+    refund_fail(refund=refund, by=accountant("bea2"), reason="Account closed (AC04)")
+    client.force_login(anna.user)
+
+    page = read(client, page_of(refund.ticket))
+    overview = read(client, reverse("portal:my_returns"))
+
+    assert "Our transfer to your bank account did not go through" in page
+    assert 'id="bank-account"' in page
+    assert "AC04" not in page  # the bank's answer is the accountants'
+    assert page_of(refund.ticket) + "#bank-account" in overview
+    client.post(
+        account_url(refund.ticket),
+        {"iban": "DE89 3704 0044 0532 0130 00", "account_holder": "Anna de Vries"},
+    )
+    refund.refresh_from_db()
+    assert refund.iban == "DE89370400440532013000"
+    assert refund.events.filter(kind="account", by=anna.user).exists()
