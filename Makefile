@@ -60,6 +60,7 @@ bench: install
 	$(PY) benchmarks/bench_withdrawal.py
 	$(PY) benchmarks/bench_portal.py --sizes $(BENCH_SIZES)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) benchmarks/bench_sepa.py
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) benchmarks/bench_exports.py --runs 1
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -217,7 +217,9 @@ def refund_rows(period: Period) -> Iterator[Row]:
             "parts__paid_at",
         )
     )
-    channels = dict(Channel.choices)
+    # Each label translated once per export, not once per row.
+    channels = {value: str(label) for value, label in Channel.choices}
+    methods: dict[str | None, str] = {}
     totals: dict[str, Decimal] = {}
     rows = refunds.iterator(chunk_size=CHUNK)
     for number, paid_at, name, company, *middle, method, channel, amount, reference, at in rows:
@@ -228,8 +230,8 @@ def refund_rows(period: Period) -> Iterator[Row]:
             _day(paid_at),
             _customer(name, company),
             *middle,  # e-mail, order, RMA, credit note, total, charges
-            str(_method(method)),
-            str(channels.get(channel, channel or "")),
+            methods.get(method) or methods.setdefault(method, str(_method(method))),
+            channels.get(channel, channel or ""),
             amount,
             reference,
             _day(at),
@@ -276,14 +278,14 @@ def store_credit_rows(period: Period) -> Iterator[Row]:
             "reason",
         )
     )
-    kinds = dict(EntryKind.choices)
+    kinds = {value: str(label) for value, label in EntryKind.choices}
     totals: dict[str, Decimal] = {}
     for created_at, kind, amount, name, company, *rest in entries.iterator(chunk_size=CHUNK):
         totals[kind] = totals.get(kind, ZERO) + amount
         # rest: e-mail, RMA, order, valid until, reason
         yield (
             _day(created_at),
-            str(kinds.get(kind, kind)),
+            kinds.get(kind, kind),
             amount,
             _customer(name, company),
             *rest,
@@ -291,7 +293,7 @@ def store_credit_rows(period: Period) -> Iterator[Row]:
     blank = (None,) * 6
     for kind in EntryKind.values:
         if kind in totals:
-            yield (str(TOTAL), str(kinds[kind]), totals[kind], *blank)
+            yield (str(TOTAL), kinds[kind], totals[kind], *blank)
     yield (str(TOTAL), None, sum(totals.values(), ZERO), *blank)
 
 
