@@ -297,6 +297,21 @@ class TicketAdmin(LargeTableAdmin):
         "resolution",
     ]
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.store_credit_chosen:
+            # F6: the customer's choice of store credit, beside the reason it came with;
+            # nothing is shown where they took the way they paid (every other ticket).
+            fields.insert(fields.index("reason") + 1, "store_credit_choice")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "store_credit_choice"]
+
+    @admin.display(description=_("money back"))
+    def store_credit_choice(self, ticket: Ticket) -> str:
+        return gettext("Customer chose store credit (F6)")
+
     @admin.display(description=_("customer"))
     def customer_email(self, ticket: Ticket) -> str:
         return ticket.order.customer.email

@@ -195,7 +195,8 @@ def _quote(ticket: Ticket, units: list[ReturnedUnit], undelivered: dict[int, int
         reason=ticket.reason,
         terms=ticket.policy.terms(),
         on=ticket.notice_on or timezone.localdate(ticket.created_at),
-        store_credit_choice=False,
+        # F6: the customer's choice at the request, where the policy offered it.
+        store_credit_choice=ticket.store_credit_chosen,
         deductions=dict(deductions),
         investigation_hours=_investigation_hours(ticket, units) or None,
         calendar=legal_calendar(),
@@ -204,8 +205,9 @@ def _quote(ticket: Ticket, units: list[ReturnedUnit], undelivered: dict[int, int
 
 
 def _parts(ticket: Ticket, found: Quote) -> tuple[list[tuple[str, Decimal]], int | None]:
-    """F6: the quote's method split, or all store credit for a store-credit resolution
-    (valid as the policy says, P1's partner credit 1 year as the quote says)."""
+    """F6: the quote's method split (all store credit when the customer chose it), or all
+    store credit for a store-credit resolution (valid as the policy says, P1's partner
+    credit 1 year as the quote says)."""
     if found.total <= 0:
         return [], None
     if ticket.resolution == Resolution.STORE_CREDIT:

@@ -100,6 +100,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     customer_note = models.TextField(_("customer's description"), blank=True)
     # R8: devices with a login must be factory reset; the customer confirms it on submit.
     factory_reset_confirmed = models.BooleanField(_("factory reset confirmed"), default=False)
+    # F6: where the policy allows it (`store_credit_by_choice`), the customer takes the
+    # refund as store credit instead of the way they paid; the refund's quote follows it.
+    store_credit_chosen = models.BooleanField(_("customer chose store credit (F6)"), default=False)
     vendor_ticket_number = models.CharField(  # V3: vendor support confirmed the fault
         _("vendor support ticket"), max_length=60, blank=True
     )

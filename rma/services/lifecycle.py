@@ -67,6 +67,10 @@ NOT_PERMITTED = {
     "diagnose": gettext_noop("You are not allowed to diagnose this ticket."),
     "resolve": gettext_noop("You are not allowed to resolve this ticket."),
 }
+STORE_CREDIT_NOT_OFFERED = gettext_noop(
+    "This shop's return policy does not offer store credit instead of a refund (F6): "
+    "your money goes back the way you paid."
+)
 NOTICE_ONLY_FOR_WITHDRAWALS = gettext_noop("Only a withdrawal has a date of notice (W3).")
 NOTICE_DAY_BY_STAFF = gettext_noop(
     "The date of notice of an online withdrawal is the day it is submitted (W3)."
@@ -114,6 +118,7 @@ def ticket_create(
     vendor_rma_number: str = "",
     notice_on: date | None = None,
     event_data: dict[str, object] | None = None,
+    store_credit_chosen: bool = False,
 ) -> Ticket:
     """Open a return request for lines of an order and hold their quantities.
 
@@ -122,11 +127,16 @@ def ticket_create(
     (`notice_on`), and eligibility and every deadline run from that day. `by=None` is a
     consumer without an account, through the public withdrawal function; `event_data`
     is recorded on the opening event (how the notice came, the name it was signed with).
+    F6: `store_credit_chosen` is the customer's choice of store credit instead of the way
+    they paid, refused (nothing written) when the policy does not offer it.
     """
     if not lines:
         raise TicketError(_(NO_LINES))
     if reason not in Reason.values:
         raise TicketError(_("Unknown reason {reason}.").format(reason=reason))
+    policy = policy or ReturnPolicy.default()
+    if store_credit_chosen and not policy.store_credit_by_choice:
+        raise TicketError(_(STORE_CREDIT_NOT_OFFERED))
     today = timezone.localdate()
     notice_on = _notice_day(order, reason, notice_on, by=by, today=today)
     order_lines = _locked_order_lines(order, lines)
@@ -136,7 +146,6 @@ def ticket_create(
         )
         for request in lines
     }
-    policy = policy or ReturnPolicy.default()
     calendar = legal_calendar()
     _check_eligibility(
         order, reason, lines, policy=policy, on=notice_on or today, calendar=calendar
@@ -152,6 +161,7 @@ def ticket_create(
         created_by=by,
         customer_note=note,
         factory_reset_confirmed=factory_reset_confirmed,
+        store_credit_chosen=store_credit_chosen,
         vendor_ticket_number=vendor_ticket_number,
         vendor_rma_number=vendor_rma_number,  # V2: the RMA opened at the vendor's portal
         notice_on=notice_on,
