@@ -1,7 +1,8 @@
 """The return request (RMA) form of the portal: a customer's order → the lines, how many
 and which units (serial numbers) → the reason, only those the rules allow for those lines
 today (R2–R6) → what is wrong → what the vendor's route asks (V2, V3) → the factory reset
-(R8) and the packing checklist (R9) → a refund preview from the calculator (F1–F6, P1).
+(R8) and the packing checklist (R9) → how the money goes back, where the policy lets the
+customer choose store credit (F6) → a refund preview from the calculator (F1–F6, P1).
 
 One form, read from what was posted every time: the page without JavaScript re-renders it
 whole ("Update the form"), htmx swaps the parts that depend on the lines and the reason.
@@ -38,6 +39,10 @@ from rma.states import GOODS_GO_BACK, RELEASING_STATES, State
 
 NOTE_MAX = 4000
 NUMBER_MAX = 60  # the ticket's vendor number fields
+
+# F6: the values of the "how do you want your money back?" choice.
+REFUND_AS_PAID = "as_paid"
+REFUND_AS_STORE_CREDIT = "store_credit"
 
 # What a customer may read when the form is refused; the tests assert on these.
 NOT_SENT = _(
@@ -172,6 +177,7 @@ class ReturnForm:
         self.vendor_ticket_number: str = str(data.get("vendor_ticket_number", "")).strip()
         self.vendor_rma_number: str = str(data.get("vendor_rma_number", "")).strip()
         self.factory_reset: bool = bool(data.get("factory_reset"))
+        self.refund_method: str = str(data.get("refund_method", "")).strip() or REFUND_AS_PAID
         getlist = getattr(data, "getlist", None)
         for option in self.lines:
             option.quantity_typed = str(data.get(f"quantity-{option.line_id}", ""))
@@ -267,6 +273,21 @@ class ReturnForm:
     def checklist_has_login(self) -> bool:
         return self.needs_factory_reset
 
+    @property
+    def offers_store_credit(self) -> bool:
+        """F6: the policy lets the customer take store credit instead of the way they paid."""
+        return self.terms.store_credit_by_choice
+
+    @property
+    def store_credit_valid_months(self) -> int:
+        return self.terms.store_credit_valid_months
+
+    @property
+    def store_credit_chosen(self) -> bool:
+        """What was posted, as posted: `ticket_create` refuses it where the policy does
+        not offer store credit, so a forged choice is refused, never quietly dropped."""
+        return self.refund_method == REFUND_AS_STORE_CREDIT
+
     def preview(self) -> tuple[Quote | None, Sentence | None]:
         """F1–F6, P1: what the calculator says the return refunds, or why it cannot say."""
         reason = self.reason_chosen
@@ -282,6 +303,8 @@ class ReturnForm:
                 on=self.on,
                 calendar=self.calendar,
                 withdrawn_elsewhere=units_withdrawn(self.order),
+                # F6: the preview follows the choice only where it is offered.
+                store_credit_choice=self.store_credit_chosen and self.offers_store_credit,
             ), None
         except QuoteError as error:
             return None, error.message

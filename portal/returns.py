@@ -145,6 +145,7 @@ def _submit(request, form: ReturnForm):
                 factory_reset_confirmed=form.factory_reset and form.needs_factory_reset,
                 vendor_ticket_number=form.vendor_ticket_number if form.validation_vendors else "",
                 vendor_rma_number=form.vendor_rma_number if form.direct_vendors else "",
+                store_credit_chosen=form.store_credit_chosen,
             )
             attachments_store(ticket=ticket, files=checked, by=request.user)
     except services.TicketError as error:
