@@ -196,7 +196,9 @@ def _quote(ticket: Ticket, units: list[ReturnedUnit], undelivered: dict[int, int
         terms=ticket.policy.terms(),
         on=ticket.notice_on or timezone.localdate(ticket.created_at),
         # F6: the customer's choice at the request, where the policy offered it.
-        store_credit_choice=ticket.store_credit_chosen,
+        # The customer's choice (F6) was checked against the policy when they made it;
+        # `_parts` honours it even if the policy changed since.
+        store_credit_choice=False,
         deductions=dict(deductions),
         investigation_hours=_investigation_hours(ticket, units) or None,
         calendar=legal_calendar(),
@@ -205,12 +207,12 @@ def _quote(ticket: Ticket, units: list[ReturnedUnit], undelivered: dict[int, int
 
 
 def _parts(ticket: Ticket, found: Quote) -> tuple[list[tuple[str, Decimal]], int | None]:
-    """F6: the quote's method split (all store credit when the customer chose it), or all
-    store credit for a store-credit resolution (valid as the policy says, P1's partner
-    credit 1 year as the quote says)."""
+    """F6: the quote's method split, or all store credit when the customer chose it or
+    staff resolved the ticket so (valid as the policy says, P1's partner credit 1 year
+    as the quote says)."""
     if found.total <= 0:
         return [], None
-    if ticket.resolution == Resolution.STORE_CREDIT:
+    if ticket.store_credit_chosen or ticket.resolution == Resolution.STORE_CREDIT:
         months = found.store_credit_valid_months or ticket.policy.store_credit_valid_months
         return [(PaymentMethod.STORE_CREDIT, found.total)], months
     return [(part.method, part.amount) for part in found.methods], found.store_credit_valid_months

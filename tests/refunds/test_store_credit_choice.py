@@ -101,3 +101,12 @@ def test_staff_see_the_choice_on_the_ticket_and_the_refund(client, licence_shop)
 
     assert CHOICE in ticket_page and CHOICE not in other_page
     assert CHOICE in refund_page
+
+
+def test_a_choice_made_stays_honoured_when_the_policy_stops_offering_it(licence_shop):
+    ticket = chose_store_credit(quantity=1, price="50.00", paid_with="card")
+    ReturnPolicy.objects.filter(pk=licence_shop.pk).update(store_credit_by_choice=False)
+
+    refund = refund_propose(ticket=ticket, by=staff_member("accountant"))
+
+    assert [p.channel for p in refund.parts.all()] == [Channel.STORE_CREDIT]
