@@ -536,3 +536,48 @@ class CreditNote(models.Model):
 
     def delete(self, *args, **kwargs):
         raise CreditNoteImmutable(f"credit note {self.number} is issued")
+
+
+class ExportKind(models.TextChoices):
+    """The bookkeeping exports a file can hold (`refunds.exports.EXPORTS`)."""
+
+    CREDIT_NOTES = "credit_notes", _("Credit notes issued")
+    REFUNDS = "refunds", _("Refunds paid")
+    STORE_CREDIT = "store_credit", _("Store-credit movements")
+
+
+class ExportFile(models.Model):
+    """An XLSX of a bookkeeping export, built by a worker for the person who asked.
+
+    A large period takes longer to write than a web worker may take for a request, so the
+    page asks for the file and lists it; a worker writes it (`refunds.export_files`). It
+    names customers and amounts: it is stored privately, served only to its requester.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    kind = models.CharField(_("export"), max_length=20, choices=ExportKind.choices)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file = models.FileField(
+        _("file"), storage=_private_storage, upload_to="exports/%Y/", blank=True
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+        indexes = [
+            models.Index(fields=["requested_by", "requested_at"], name="export_file_requester_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.first_day}–{self.last_day}"
