@@ -20,6 +20,11 @@ urlpatterns = [
     path("admin/dashboard/", dashboard.dashboard, name="backoffice_dashboard"),
     # The accountants' bookkeeping exports (issue 18), in the admin's look.
     path("admin/refunds/exports/", admin_exports.exports, name="refunds_exports"),
+    path(
+        "admin/refunds/export-files/<int:pk>/",
+        admin_exports.export_file_download,
+        name="refunds_export_file",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("tickets/<str:number>/label.pdf", rma_views.label_download, name="ticket_label"),

@@ -2,34 +2,55 @@
 
 A page behind the admin's login for whoever may read credit notes
 (`refunds.view_creditnote`: the accountants): a period (last month by default) and a
-button per export and format. A download is a GET (it changes nothing), streamed: the
-CSV as it is read, the XLSX from the temporary file openpyxl writes. A day that is not
-a day, or a period that ends before it starts, gives the form back with the reason.
+button per export and format. A day that is not a day, or a period that ends before it
+starts, gives the form back with the reason.
 
-Measured (benchmarks/bench_exports.py, 100,000 refunds, 133,333 credit-note rows): the
-CSV streams in about 6 s; openpyxl writes the XLSX at some 3,000 rows a second, so a
-period of more than about 80,000 rows outlasts a gunicorn worker's 30 s: the page says
-to take the CSV for a period that large.
+- **CSV**: downloaded at once, streamed as it is read (about 6 s for 100,000 refunds).
+- **XLSX**: openpyxl writes some 3,000 rows a second, so a busy month outlasts a gunicorn
+  worker's 30 s. The button asks a worker for the file (`refunds.export_files`) and
+  comes back to the page, which lists the person's last files: ready with a link, in
+  progress, or failed with the reason. The link (`export_file_download`) serves the file
+  from private storage to the person who asked for it, and to no one else (404).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from refunds.exports import EXPORTS, Export, Period, PeriodError, csv_chunks, last_month, xlsx_write
+from refunds.export_files import (
+    export_file_name,
+    export_file_request,
+    export_files_of,
+    kind_of,
+)
+from refunds.exports import EXPORTS, Export, Period, PeriodError, csv_chunks, last_month
+from refunds.models import ExportFile
 
 PERMISSION = "refunds.view_creditnote"
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+PREPARING = _(
+    "We are preparing “%(export)s” from %(first)s to %(last)s as XLSX; it appears below when ready."
+)
+ASK_BY_BUTTON = _("An XLSX is prepared on request: press its button.")
 
 
 class PeriodForm(forms.Form):
@@ -68,32 +89,59 @@ def _in_language(chunks: Iterator[str], language: str) -> Iterator[str]:
         yield from chunks
 
 
-def _download(export: Export, kind: str, period: Period) -> HttpResponse:
-    filename = f"{export.name}_{period.slug}.{kind}"
-    if kind == "csv":
-        response = StreamingHttpResponse(
-            _in_language(csv_chunks(export, period), translation.get_language()),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
-    xlsx_write(export, period, target)
-    target.seek(0)
-    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+def _csv_download(export: Export, period: Period) -> HttpResponse:
+    response = StreamingHttpResponse(
+        _in_language(csv_chunks(export, period), translation.get_language()),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"{export.name}_{period.slug}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _xlsx_request(request: HttpRequest, export: Export, period: Period) -> HttpResponse:
+    """Ask a worker for the file and come back to the page (a reload asks nothing twice)."""
+    export_file_request(
+        kind=kind_of(export),
+        first_day=period.first,
+        last_day=period.last,
+        by=request.user,  # type: ignore[arg-type]
+        language=translation.get_language(),
+    )
+    messages.success(
+        request,
+        PREPARING
+        % {
+            "export": export.title,
+            "first": formats.date_format(period.first),
+            "last": formats.date_format(period.last),
+        },
+    )
+    query = urlencode({"first": period.first.isoformat(), "last": period.last.isoformat()})
+    return HttpResponseRedirect(f"{request.path}?{query}")
 
 
 def exports_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
-    if "download" in request.GET:
-        form = PeriodForm(request.GET)
+    # A CSV is a download (GET or the page's POST); an XLSX creates a file: POST only.
+    data = request.POST if request.method == "POST" else request.GET
+    if "download" in data:
+        form = PeriodForm(data)
         if form.is_valid() and form.cleaned_data["download"]:
             export, kind = form.cleaned_data["download"]
-            return _download(export, kind, form.cleaned_data["period"])
+            period = form.cleaned_data["period"]
+            if kind == "csv":
+                return _csv_download(export, period)
+            if request.method == "POST":
+                return _xlsx_request(request, export, period)
+            form.add_error("download", ASK_BY_BUTTON)
     else:
-        default = last_month(timezone.localdate())
-        form = PeriodForm(initial={"first": default.first, "last": default.last})
+        # Back from asking for a file: the same period again, else last month.
+        shown = PeriodForm({**data.dict(), "download": ""})
+        period = shown.cleaned_data["period"] if shown.is_valid() else None
+        period = period or last_month(timezone.localdate())
+        form = PeriodForm(initial={"first": period.first, "last": period.last})
     context = {
         **admin.site.each_context(request),
         "title": _("Bookkeeping exports"),
@@ -102,9 +150,29 @@ def exports_view(request: HttpRequest) -> HttpResponse:
             (export, [(f"{export.name}.{kind}", kind.upper()) for kind in FORMATS])
             for export in EXPORTS.values()
         ],
+        "export_files": export_files_of(request.user),  # type: ignore[arg-type]
     }
     return TemplateResponse(request, "admin/refunds/exports.html", context)
 
 
+def export_file_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """An XLSX a worker wrote, to the person who asked for it; to anyone else the 404 of
+    a file that does not exist (whether it exists is theirs to know)."""
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    export_file = get_object_or_404(ExportFile, pk=pk, requested_by=request.user.pk)
+    if not export_file.file:
+        raise Http404
+    response = FileResponse(
+        export_file.file.open("rb"),
+        as_attachment=True,
+        filename=export_file_name(export_file),
+        content_type=XLSX_TYPE,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # Behind the admin's login: staff only, others go to the login page (then 403 above).
 exports = admin.site.admin_view(exports_view)
+export_file_download = admin.site.admin_view(export_file_download_view)

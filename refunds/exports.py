@@ -355,10 +355,11 @@ def csv_chunks(export: Export, period: Period, *, rows_per_chunk: int = 500) -> 
     yield buffer.getvalue()
 
 
-def xlsx_write(export: Export, period: Period, target: IO[bytes]) -> None:
+def xlsx_write(export: Export, period: Period, target: IO[bytes]) -> int:
     """Write the export as an XLSX workbook of one sheet into `target`: amounts as numbers
-    with two decimals, days as dates. openpyxl's write-only workbook streams the rows to a
-    temporary file as they come, so memory stays flat however many there are."""
+    with two decimals, days as dates; return the rows under the header (totals included).
+    openpyxl's write-only workbook streams the rows to a temporary file as they come, so
+    memory stays flat however many there are."""
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet(title=str(export.title)[:31])
     bold = Font(bold=True)
@@ -369,9 +370,12 @@ def xlsx_write(export: Export, period: Period, target: IO[bytes]) -> None:
         return cell
 
     sheet.append([heading(label) for label in export.header])
+    count = 0
     for row in export.rows(period):
         sheet.append(_xlsx_row(sheet, row, export.money))
+        count += 1
     book.save(target)
+    return count
 
 
 def _xlsx_row(sheet: Any, row: Iterable[Value], money: frozenset[int]) -> list[Any]:

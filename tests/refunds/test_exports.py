@@ -1,6 +1,7 @@
 """The bookkeeping exports (issue 18 §6): totals per VAT rate equal to the credit notes and
 their PDFs to the cent, CSV and XLSX alike, periods in Amsterdam days, accountants only,
-the same queries however many credit notes."""
+the same queries however many credit notes; the XLSX built by a worker, once, and given
+only to the person who asked for it."""
 
 from __future__ import annotations
 
@@ -15,20 +16,33 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from config.celery import app
 from orders.models import Customer
 from refunds.documents import credit_note_pdf
+from refunds.export_files import export_file_build
 from refunds.exports import EXPORTS, Period, PeriodError, csv_chunks, last_month, xlsx_write
-from refunds.models import CreditNote, EntryKind, Refund, StoreCreditEntry
+from refunds.models import CreditNote, EntryKind, ExportFile, Refund, StoreCreditEntry
 from refunds.services import store_credit_grant, store_credit_use
 from tests.factories import AMSTERDAM, CustomerFactory
+from tests.notifications.conftest import (  # noqa: F401 - fixtures for the worker flow
+    celery_worker,
+    default_policy,
+    own_broker,
+    redis_server,
+    wait_until,
+)
 from tests.refunds.credit_note_flow import approved_refund_of, paid_refund, refund_pay_outside
-from tests.refunds.test_credit_notes import pdf_text
+from tests.refunds.refund_flow import accountant as another_accountant
+from tests.refunds.test_credit_notes import on_postgresql, pdf_text
 
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/refunds/exports/"
+FILES_URL = "/admin/refunds/export-files/"  # + the file's pk
+NOVEMBER_QUERY = {"first": "2026-11-01", "last": "2026-11-30"}
 NOVEMBER = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
 
 
@@ -239,6 +253,8 @@ class TestThePage:
         assert client.get(URL).status_code == 403
         query = {"first": "2026-11-01", "last": "2026-11-30", "download": "credit-notes.csv"}
         assert client.get(URL, query).status_code == 403
+        assert client.post(URL, {**query, "download": "refunds.xlsx"}).status_code == 403
+        assert not ExportFile.objects.exists()
         assert "/admin/refunds/exports/" not in client.get("/admin/").content.decode()
 
     def test_a_stranger_goes_to_the_login_page(self, client):
@@ -265,25 +281,128 @@ class TestThePage:
         assert page["Content-Type"].startswith("text/html")
         assert message in page.content.decode()
 
-    @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-    def test_a_download_is_the_export_of_the_period(self, client, accountant, kind):
+    @pytest.mark.parametrize("method", ["get", "post"])
+    def test_a_csv_download_is_the_export_of_the_period(self, client, accountant, method):
         shop_month()
         client.force_login(accountant)
-        response = client.get(
-            URL, {"first": "2026-11-01", "last": "2026-11-30", "download": f"credit-notes.{kind}"}
-        )
+        send = getattr(client, method)
+        response = send(URL, {**NOVEMBER_QUERY, "download": "credit-notes.csv"})
         content = b"".join(response.streaming_content)
         assert response.status_code == 200
         assert (
-            f'filename="credit-notes_2026-11-01_2026-11-30.{kind}"'
-            in (response["Content-Disposition"])
+            'filename="credit-notes_2026-11-01_2026-11-30.csv"' in (response["Content-Disposition"])
         )
-        if kind == "csv":
-            rows = list(csv.reader(io.StringIO(content.decode())))
-        else:
-            rows = sheet_rows(content)
+        rows = list(csv.reader(io.StringIO(content.decode())))
         rows = [[comparable(v) for v in row] for row in rows]
         assert rows == [[comparable(v) for v in row] for row in csv_rows("credit-notes")]
+        assert not ExportFile.objects.exists()
+
+    @pytest.mark.usefixtures("tasks_in_process")
+    def test_an_xlsx_asked_for_is_listed_ready_with_the_rows_of_the_csv(
+        self, client, accountant, django_capture_on_commit_callbacks
+    ):
+        shop_month()
+        client.force_login(accountant)
+
+        # The task is queued when the request's writes commit (the test's never do).
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(URL, {**NOVEMBER_QUERY, "download": "credit-notes.xlsx"})
+
+        # Back to the page, the same period in the form, the file listed and ready: in the
+        # embedded default the task ran in-process.
+        assert response.status_code == 302
+        assert response["Location"] == f"{URL}?first=2026-11-01&last=2026-11-30"
+        page = client.get(response["Location"])
+        html = page.content.decode()
+        assert "We are preparing “Credit notes issued” from" in html
+        assert 'value="2026-11-01"' in html and 'value="2026-11-30"' in html
+        [export_file] = ExportFile.objects.all()
+        assert export_file.requested_by == accountant and export_file.kind == "credit_notes"
+        assert (export_file.first_day, export_file.last_day) == (NOVEMBER.first, NOVEMBER.last)
+        link = f"{FILES_URL}{export_file.pk}/"
+        assert f'href="{link}"' in html
+        download = client.get(link)
+        assert download.status_code == 200
+        assert (
+            'filename="credit-notes_2026-11-01_2026-11-30.xlsx"'
+            in (download["Content-Disposition"])
+        )
+        rows = [[comparable(v) for v in row] for row in sheet_rows(b"".join(download))]
+        assert rows == [[comparable(v) for v in row] for row in csv_rows("credit-notes")]
+        assert export_file.rows == len(rows) - 1  # under the header, totals included
+
+    def test_an_xlsx_is_asked_for_by_its_button_not_by_a_link(self, client, accountant):
+        client.force_login(accountant)
+        page = client.get(URL, {**NOVEMBER_QUERY, "download": "refunds.xlsx"})
+        assert page.status_code == 200
+        assert "An XLSX is prepared on request: press its button." in page.content.decode()
+        assert not ExportFile.objects.exists()
+
+    @pytest.mark.usefixtures("tasks_in_process")
+    def test_a_file_that_cannot_be_written_says_so_beside_it(self, client, accountant):
+        # A period the page would refuse, stored by hand: the writer refuses it too.
+        export_file = ExportFile.objects.create(
+            requested_by=accountant,
+            kind="refunds",
+            first_day=dt.date(2026, 11, 30),
+            last_day=dt.date(2026, 11, 1),
+        )
+        export_file_build(export_file.pk)
+        export_file.refresh_from_db()
+        assert export_file.finished_at is not None and not export_file.file
+        client.force_login(accountant)
+        html = client.get(URL).content.decode()
+        assert "Failed: The file could not be written. Please ask for it again" in html
+        assert client.get(f"{FILES_URL}{export_file.pk}/").status_code == 404
+
+    def test_a_file_is_given_only_to_whoever_asked_for_it(self, client, accountant, support):
+        export_file = finished_file(accountant)
+        link = f"{FILES_URL}{export_file.pk}/"
+
+        client.force_login(another_accountant("bea"))
+        assert client.get(link).status_code == 404
+        assert link not in client.get(URL).content.decode()  # nor listed on Bea's page
+        client.force_login(support)
+        assert client.get(link).status_code == 403
+        client.force_login(accountant)
+        assert client.get(link).status_code == 200
+        client.logout()
+        assert client.get(link).status_code == 302  # to the admin's login
+
+    def test_the_page_lists_the_last_ten_files_in_the_same_queries(self, client, accountant):
+        client.force_login(accountant)
+
+        def page_queries() -> tuple[int, str]:
+            with CaptureQueriesContext(connection) as queries:
+                html = client.get(URL).content.decode()
+            return len(queries), html
+
+        finished_file(accountant)
+        few, _html = page_queries()
+        for n in range(12):
+            if n % 3 == 0:
+                finished_file(accountant)
+            elif n % 3 == 1:
+                ExportFile.objects.create(
+                    requested_by=accountant,
+                    kind="refunds",
+                    first_day=dt.date(2026, 11, 1),
+                    last_day=dt.date(2026, 11, 30),
+                )
+            else:
+                ExportFile.objects.create(
+                    requested_by=accountant,
+                    kind="store_credit",
+                    first_day=dt.date(2026, 11, 1),
+                    last_day=dt.date(2026, 11, 30),
+                    finished_at=timezone.now(),
+                    error="Disk full.",
+                )
+        many, html = page_queries()
+        assert many == few
+        # The newest ten of thirteen: three ready, three in progress, four failed.
+        assert html.count(f'href="{FILES_URL}') == 3
+        assert html.count("In progress") == 3 and html.count("Failed: Disk full.") == 4
 
     def test_a_dutch_accountant_gets_dutch_headers(self, client, accountant):
         client.force_login(accountant)
@@ -301,12 +420,19 @@ class TestThePage:
         def downloads() -> dict[str, int]:
             counts = {}
             for name in EXPORTS:
-                for kind in ("csv", "xlsx"):
-                    query = {"first": "2026-11-01", "last": "2026-11-30"}
-                    with CaptureQueriesContext(connection) as queries:
-                        response = client.get(URL, {**query, "download": f"{name}.{kind}"})
-                        b"".join(response.streaming_content)
-                    counts[f"{name}.{kind}"] = len(queries)
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(URL, {**NOVEMBER_QUERY, "download": f"{name}.csv"})
+                    b"".join(response.streaming_content)
+                counts[f"{name}.csv"] = len(queries)
+                export_file = ExportFile.objects.create(
+                    requested_by=accountant,
+                    kind=name.replace("-", "_"),
+                    first_day=NOVEMBER.first,
+                    last_day=NOVEMBER.last,
+                )
+                with CaptureQueriesContext(connection) as queries:
+                    export_file_build(export_file.pk)
+                counts[f"{name}.xlsx"] = len(queries)
             return counts
 
         paid_refund(paid_with="store_credit")
@@ -316,3 +442,62 @@ class TestThePage:
         store_credit_use(customer=Customer.objects.first(), amount=Decimal("1.00"))
         assert CreditNote.objects.count() == 5
         assert downloads() == few
+
+
+@pytest.fixture
+def tasks_in_process():
+    """The embedded default: tasks run in-process, at once (no broker, no worker)."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def finished_file(user) -> ExportFile:
+    """A file a worker wrote for `user` (of no credit notes: the period is empty)."""
+    export_file = ExportFile.objects.create(
+        requested_by=user, kind="credit_notes", first_day=NOVEMBER.first, last_day=NOVEMBER.last
+    )
+    return export_file_build(export_file.pk)
+
+
+@pytest.mark.worker
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_policy")
+def test_a_worker_builds_the_xlsx_once_with_the_rows_and_totals_of_the_csv(
+    client,
+    accountant,
+    celery_worker,  # noqa: F811
+):
+    refunds = [approved_refund_of() for _ in range(3)]
+    for refund in refunds:
+        refund_pay_outside(refund)
+    client.force_login(accountant)
+
+    response = client.post(URL, {**NOVEMBER_QUERY, "download": "refunds.xlsx"})
+
+    assert response.status_code == 302
+    [export_file] = ExportFile.objects.all()
+    wait_until(
+        lambda: ExportFile.objects.filter(pk=export_file.pk, finished_at__isnull=False).exists(),
+        timeout=60,
+        message="the worker did not build the XLSX",
+    )
+    export_file.refresh_from_db()
+    assert export_file.error == "" and export_file.file
+    download = client.get(f"{FILES_URL}{export_file.pk}/")
+    as_xlsx = [[comparable(v) for v in row] for row in sheet_rows(b"".join(download))]
+    as_csv = [[comparable(v) for v in row] for row in csv_rows("refunds")]
+    assert as_xlsx == as_csv
+    assert {row[0] for row in body(as_xlsx)} == {refund.number for refund in refunds}
+    [grand] = [row for row in totals(as_xlsx) if row[9] == ""]
+    assert grand[11] == sum((refund.total for refund in refunds), Decimal(0))
+
+    # The task delivered again (acks_late) finds the file made and leaves it as it is.
+    again = export_file_build(export_file.pk)
+    assert (again.file.name, again.finished_at, again.rows) == (
+        export_file.file.name,
+        export_file.finished_at,
+        export_file.rows,
+    )
+    assert ExportFile.objects.count() == 1
