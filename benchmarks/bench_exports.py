@@ -17,7 +17,10 @@ ledger, a third of which the customer used. Then, in one process, for the month:
   rows, the XLSX's baseline;
 - `refunds.exports`: each export (credit notes, one row per rate and the totals; refunds
   with their parts; store-credit movements) as CSV (`csv_chunks`, what the download
-  streams) and as XLSX (`xlsx_write`), written to a temporary file.
+  streams, written to a temporary file) and as XLSX the way a worker builds it since it
+  left the request (`refunds.export_files.export_file_build`: an `ExportFile` asked for,
+  its XLSX written with `xlsx_write` into private storage, here a temporary folder; the
+  file's size read back from there).
 
 Each figure is the median of `--runs` timed runs, and the peak of Python's allocations
 (tracemalloc) in one more run of its own, since tracing slows what it traces; beside
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +47,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.pop("REDIS_URL", None)
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The XLSX files the builds write land here, removed at the end, never in var/private.
+FILES = tempfile.mkdtemp(prefix="bench_exports_")
+os.environ["PRIVATE_MEDIA_ROOT"] = FILES
 
 
 def _arguments() -> argparse.Namespace:
@@ -65,13 +72,16 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
+from accounts.models import User  # noqa: E402
 from orders.models import Customer, Order  # noqa: E402
 from policies.models import ReturnPolicy  # noqa: E402
-from refunds.exports import CHUNK, EXPORTS, Period, csv_chunks, xlsx_write  # noqa: E402
+from refunds.export_files import export_file_build  # noqa: E402
+from refunds.exports import CHUNK, EXPORTS, Period, csv_chunks  # noqa: E402
 from refunds.models import (  # noqa: E402
     Channel,
     CreditNote,
     EntryKind,
+    ExportFile,
     Refund,
     RefundPart,
     RefundState,
@@ -297,25 +307,40 @@ def _export_csv(name: str) -> Callable[[object], None]:
     return write
 
 
-def _export_xlsx(name: str) -> Callable[[object], None]:
-    def write(target) -> None:
-        xlsx_write(EXPORTS[name], PERIOD, target)
+def _export_xlsx(name: str) -> Callable[[object], int | None]:
+    """The XLSX as the worker builds it: a file asked for, then built (the target unused:
+    the file goes to private storage); returns the stored file's size."""
 
-    return write
+    def build(_target) -> int | None:
+        requester = User.objects.get_or_create(
+            username="bench.accountant@example.com", email="bench.accountant@example.com"
+        )[0]
+        export_file = ExportFile.objects.create(
+            requested_by=requester,
+            kind=name.replace("-", "_"),
+            first_day=PERIOD.first,
+            last_day=PERIOD.last,
+        )
+        built = export_file_build(export_file.pk)
+        assert not built.error, built.error
+        return built.file.size
+
+    return build
 
 
-def _run(job: Callable[[object], None], binary: bool) -> tuple[float, int]:
-    """Run `job` into a fresh temporary file; return the seconds and the file's size."""
+def _run(job: Callable[[object], int | None], binary: bool) -> tuple[float, int]:
+    """Run `job` into a fresh temporary file; return the seconds and the file's size (the
+    size the job returns, for a job that writes elsewhere)."""
     mode = "w+b" if binary else "w+"
     with tempfile.TemporaryFile(mode, **({} if binary else {"newline": ""})) as target:
         started = time.perf_counter()
-        job(target)
+        size = job(target)
         seconds = time.perf_counter() - started
         target.seek(0, os.SEEK_END)
-        return seconds, target.tell()
+        return seconds, target.tell() if size is None else size
 
 
-def _timed(job: Callable[[object], None], *, binary: bool) -> tuple[float, float, int]:
+def _timed(job: Callable[[object], int | None], *, binary: bool) -> tuple[float, float, int]:
     """Median seconds over the runs, the peak MB of one traced run, the file's size."""
     runs = [_run(job, binary) for _ in range(ARGS.runs)]
     tracemalloc.start()
@@ -325,7 +350,7 @@ def _timed(job: Callable[[object], None], *, binary: bool) -> tuple[float, float
     return statistics.median(seconds for seconds, _size in runs), peak, runs[0][1]
 
 
-def _queries(job: Callable[[object], None], binary: bool) -> int:
+def _queries(job: Callable[[object], int | None], binary: bool) -> int:
     count = 0
 
     def counting(execute, sql, params, many, context):
@@ -353,7 +378,7 @@ def main() -> None:
             ("csv.writer over values_list (baseline)", _plain_csv, False),
             ("openpyxl write-only, same rows (baseline)", _plain_xlsx, True),
             ("credit notes CSV (refunds.exports)", _export_csv("credit-notes"), False),
-            ("credit notes XLSX (refunds.exports)", _export_xlsx("credit-notes"), True),
+            ("credit notes XLSX (export_file_build)", _export_xlsx("credit-notes"), True),
             ("refunds paid CSV", _export_csv("refunds"), False),
             ("refunds paid XLSX", _export_xlsx("refunds"), True),
             ("store-credit movements CSV", _export_csv("store-credit"), False),
@@ -372,6 +397,7 @@ def main() -> None:
         print(f"  {'(not streamed: the same rows in a list)':<42} peak {peak:6.1f} MB")
     finally:
         connection.creation.destroy_test_db(configured, verbosity=0)
+        shutil.rmtree(FILES, ignore_errors=True)
 
 
 if __name__ == "__main__":
