@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.admin_lists import choices_filter
+from core.admin_lists import DefaultedFilter, choices_filter
 from orders.models import Vendor
 from policies.models import ReturnPolicy
 from rma.deadlines import STAGE_LABELS
@@ -74,7 +74,7 @@ def needs_a_person_q(*, today, policies) -> Q:
     )
 
 
-class QueueFilter(admin.SimpleListFilter):
+class QueueFilter(DefaultedFilter):
     """ "Needs a person" (selected by default) or "All tickets".
 
     Every list is annotated `overdue_now` (a deadline passed: the list's mark and the
@@ -90,16 +90,6 @@ class QueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [(NEEDS_A_PERSON, _("Needs a person")), (ALL_TICKETS, _("All tickets"))]
-
-    def choices(self, changelist):
-        # No "All" entry of the admin's own: it would clear the parameter, which opens
-        # the default (the queue) again.
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.current == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         today = timezone.localdate()

@@ -10,7 +10,7 @@ same reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib import admin, messages
@@ -46,6 +46,23 @@ class CappedCountPaginator(Paginator):
         counted: int = rows[: COUNT_CAP + 1].count()
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
+
+
+class DefaultedFilter(admin.SimpleListFilter):
+    """A filter whose unset value is a default view (the triage queue, the refunds to
+    do): it offers no "All" of the admin's own, which would clear the parameter and open
+    the default again. A subclass sets `current`, the choice shown, in `__init__`."""
+
+    current: str
+    parameter_name: str
+
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
 
 def choices_filter(

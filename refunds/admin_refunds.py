@@ -29,7 +29,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_lists import CappedChangeList, LargeTableAdmin
+from core.admin_lists import CappedChangeList, DefaultedFilter, LargeTableAdmin
 from orders.enums import PaymentMethod
 from refunds import refunding
 from refunds.calculator import ORIGINAL_METHOD
@@ -63,7 +63,7 @@ def state_value(params) -> str:
     return ALL_REFUNDS if params.get(SEARCH_VAR, "").strip() else TO_DO
 
 
-class RefundStateFilter(admin.SimpleListFilter):
+class RefundStateFilter(DefaultedFilter):
     """ "To do" (proposed, approved or failed; the default), one state, or all refunds.
     Each served by the (state, due_on, id) index."""
 
@@ -80,15 +80,6 @@ class RefundStateFilter(admin.SimpleListFilter):
             *RefundState.choices,
             (ALL_REFUNDS, _("All refunds")),
         ]
-
-    def choices(self, changelist):
-        # No "All" of the admin's own: it would clear the parameter and open the queue.
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.current == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         if self.current == TO_DO:
