@@ -30,9 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_lists import CappedChangeList, DefaultedFilter, LargeTableAdmin
-from orders.enums import PaymentMethod
 from refunds import refunding
-from refunds.calculator import ORIGINAL_METHOD
 from refunds.iban import formatted_iban
 from refunds.models import (
     Channel,
@@ -44,6 +42,7 @@ from refunds.models import (
     RefundPart,
     RefundState,
 )
+from refunds.quotes import method_label
 from refunds.search import refund_search
 
 # The accountants' work: refunds not yet paid or cancelled.
@@ -130,15 +129,6 @@ class AdjustForm(forms.Form):
     # An item may be negative (an F2–F4 deduction); the service keeps the total ≥ 0.
     amount = forms.DecimalField(max_digits=12, decimal_places=2)
     reason = forms.CharField(required=False, max_length=1000)
-
-
-def _method_label(method: str) -> str:
-    if method == ORIGINAL_METHOD:
-        return gettext("as the order was paid")
-    try:
-        return str(PaymentMethod(method).label)
-    except ValueError:
-        return method
 
 
 def _who(user) -> str:
@@ -338,7 +328,7 @@ class RefundAdmin(LargeTableAdmin):
             status = gettext("not yet: give the reference when you pay")
         return {
             "part": part,
-            "method": _method_label(part.method),
+            "method": method_label(part.method),
             "status": status,
             "needs_reference": part.paid_at is None and part.channel == Channel.OUTSIDE,
         }
@@ -355,7 +345,7 @@ class RefundAdmin(LargeTableAdmin):
             if part.paid_at:
                 what = gettext("Paid EUR %(amount)s (%(method)s, %(channel)s)") % {
                     "amount": part.amount,
-                    "method": _method_label(part.method),
+                    "method": method_label(part.method),
                     "channel": part.get_channel_display(),
                 }
                 rows.append((part.paid_at, _part_payer(refund, part, parts), what, part.reference))

@@ -31,11 +31,10 @@ from orders.enums import PaymentMethod
 from orders.facts import LineFacts, OrderFacts
 from policies.reasons import Reason
 from policies.terms import Terms
-from refunds.quotes import Charge, MethodPart, Quote, QuoteError, QuoteItem
+from refunds.quotes import ORIGINAL_METHOD, Charge, MethodPart, Quote, QuoteError, QuoteItem
 from rma.rules import claimable_quantity, partner_restocking_applies, reason_decision
 from withdrawals.rules import withdrawal_decision
 
-ORIGINAL_METHOD = "original"  # used when the order mirror has no payments recorded
 HUNDRED = Decimal("100")
 
 

@@ -32,12 +32,10 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from core.periods import Sentence, long_date
-from orders.enums import PaymentMethod
-from refunds.calculator import ORIGINAL_METHOD
 from refunds.models import Channel, CreditNote, Refund
+from refunds.quotes import method_label
 from withdrawals.documents import font_config
 
-ORIGINAL = _("The original payment method")
 # F6, F7: how a part reaches the customer.
 TO_ACCOUNT = _("Bank transfer to the account ending in {last4}")
 BY_BANK_TRANSFER = _("Bank transfer")
@@ -72,15 +70,6 @@ class VatLine:
     net: Decimal
     vat: Decimal
     gross: Decimal
-
-
-def method_label(method: str) -> Sentence:
-    """What the customer paid with, as the shop names it (F6)."""
-    if method == ORIGINAL_METHOD:
-        return ORIGINAL
-    if method in PaymentMethod.values:
-        return PaymentMethod(method).label
-    return method
 
 
 def paybacks(refund: Refund) -> list[Payback]:

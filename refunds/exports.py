@@ -38,9 +38,8 @@ from openpyxl.styles import Font
 
 from core.money import ZERO
 from core.periods import Sentence, add_months
-from orders.enums import PaymentMethod
-from refunds.calculator import ORIGINAL_METHOD
 from refunds.models import Channel, CreditNote, EntryKind, Refund, RefundState, StoreCreditEntry
+from refunds.quotes import method_label
 
 # Rows are read from the database this many at a time.
 CHUNK = 2000
@@ -50,7 +49,6 @@ EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2999, 12, 31)
 
 TOTAL = _("Total")
-ORIGINAL = _("The original payment method")
 
 Value = str | Decimal | dt.date | None
 Row = tuple[Value, ...]
@@ -104,11 +102,7 @@ def _customer(name: str, company: str) -> str:
 
 
 def _method(method: str | None) -> Sentence:
-    if method is None:
-        return ""
-    if method == ORIGINAL_METHOD:
-        return ORIGINAL
-    return PaymentMethod(method).label if method in PaymentMethod.values else method
+    return "" if method is None else method_label(method)
 
 
 # --- credit notes -------------------------------------------------------------------

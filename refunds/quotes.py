@@ -7,8 +7,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from core.money import ZERO, format_amount
 from core.periods import Sentence
+from orders.enums import PaymentMethod
+
+ORIGINAL_METHOD = "original"  # used when the order mirror has no payments recorded
+ORIGINAL = _("The original payment method")
+
+
+def method_label(method: str) -> Sentence:
+    """F6: what the customer paid with, as the shop names it."""
+    if method == ORIGINAL_METHOD:
+        return ORIGINAL
+    if method in PaymentMethod.values:
+        return PaymentMethod(method).label
+    return method
 
 
 class QuoteError(ValueError):
