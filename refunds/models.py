@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from core.events import Event
+from core.events import Event, person_field
 
 
 class EntryKind(models.TextChoices):
@@ -147,18 +147,6 @@ class StoreCreditEntry(models.Model):
 # --- refunds, their payment and their credit notes (F1, F6, F8, W7; issue 18) ----------
 
 
-def _who(verbose_name):
-    """The person who did something to a row; None is the system (or a deleted user)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=verbose_name,
-    )
-
-
 def _money(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
 
@@ -221,15 +209,15 @@ class Refund(ConcurrentTransitionMixin, models.Model):
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=70, blank=True)
     proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
-    proposed_by = _who(_("proposed by"))
+    proposed_by = person_field(_("proposed by"))
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
-    approved_by = _who(_("approved by"))
+    approved_by = person_field(_("approved by"))
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
-    paid_by = _who(_("paid by"))
+    paid_by = person_field(_("paid by"))
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     failure_reason = models.TextField(_("why the payment failed"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-    cancelled_by = _who(_("cancelled by"))
+    cancelled_by = person_field(_("cancelled by"))
 
     class Meta:
         ordering = ["-proposed_at", "-id"]
@@ -351,7 +339,7 @@ class RefundItem(models.Model):
     original_amount = _money(_("amount quoted"))
     amount = _money(_("amount"))
     adjustment_reason = models.TextField(_("reason for the adjustment"), blank=True)
-    adjusted_by = _who(_("adjusted by"))
+    adjusted_by = person_field(_("adjusted by"))
     adjusted_at = models.DateTimeField(_("adjusted"), null=True, blank=True)
 
     class Meta:
@@ -424,13 +412,13 @@ class SepaBatch(models.Model):
 
     message_id = models.CharField(_("message id"), max_length=35, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = _who(_("created by"))
+    created_by = person_field(_("created by"))
     execution_date = models.DateField(_("requested execution date"))
     count = models.PositiveIntegerField(_("transfers"))
     total = _money(_("total"))
     xml = models.FileField(_("pain.001 file"), storage=_private_storage, upload_to="sepa/%Y/")
     executed_at = models.DateTimeField(_("executed"), null=True, blank=True)
-    executed_by = _who(_("booked by"))
+    executed_by = person_field(_("booked by"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from core.events import Event
+from core.events import Event, person_field
 from orders.enums import Route
 from orders.models import Order, OrderLine, Vendor
 from policies.models import ReturnPolicy
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from django.contrib.auth.models import AnonymousUser
-    from django.utils.functional import _StrOrPromise as StrOrPromise
     from django_fsm import Transition
 
     from accounts.models import User
@@ -40,18 +39,6 @@ if TYPE_CHECKING:
 def _is_own_ticket_or_may_cancel(ticket: Ticket, user: User | AnonymousUser) -> bool:
     return user.has_perm("rma.cancel_ticket") or (
         user.is_authenticated and ticket.order.customer.user_id == user.pk
-    )
-
-
-def _who(verbose_name: StrOrPromise) -> models.ForeignKey[User | None, User | None]:
-    """The person who did something to a row; None is the system (or a deleted user)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=verbose_name,
     )
 
 
@@ -82,7 +69,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     state = FSMField(_("state"), default=State.REQUESTED, choices=State, protected=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     state_changed_at = models.DateTimeField(_("state changed"), auto_now_add=True)
-    created_by = _who(_("created by"))
+    created_by = person_field(_("created by"))
     # W3: for a withdrawal the date of notice is what counts (W6, W7 deadlines run from it).
     notice_on = models.DateField(_("notice received on"), null=True, blank=True)
     # W7: a withdrawal's refund is due by this day (notice + 14, moved past weekends and
@@ -470,7 +457,7 @@ class ReturnedUnit(models.Model):
     number = models.PositiveSmallIntegerField(_("unit"))  # 1..n within its line
     serial = models.CharField(_("serial number"), max_length=80, blank=True)
     received_at = models.DateTimeField(_("received"))
-    received_by = _who(_("received by"))
+    received_by = person_field(_("received by"))
     grade = models.CharField(_("condition"), max_length=20, choices=Grade, blank=True)
     # R8: still locked to the customer's account at receipt (a second investigation).
     locked = models.BooleanField(_("still locked (R8)"), null=True, blank=True)
@@ -489,11 +476,11 @@ class ReturnedUnit(models.Model):
     deduction = models.DecimalField(_("deduction"), max_digits=10, decimal_places=2, default=0)
     deduction_reason = models.TextField(_("reason for the deduction"), blank=True)
     wiped_at = models.DateTimeField(_("wiped"), null=True, blank=True)  # R15
-    wiped_by = _who(_("wiped by"))
+    wiped_by = person_field(_("wiped by"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome, blank=True)
     diagnosis_note = models.TextField(_("diagnosis"), blank=True)
     diagnosed_at = models.DateTimeField(_("diagnosed"), null=True, blank=True)
-    diagnosed_by = _who(_("diagnosed by"))
+    diagnosed_by = person_field(_("diagnosed by"))
 
     class Meta:
         ordering = ["ticket_line", "number"]
@@ -539,7 +526,7 @@ class ParcelScan(models.Model):
     received and of parcels refused (R7), also for numbers that match no ticket."""
 
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    by = _who(_("by"))
+    by = person_field(_("by"))
     scanned = models.CharField(_("scanned"), max_length=80)  # as the scanner typed it
     ticket = models.ForeignKey(
         Ticket,
@@ -587,7 +574,7 @@ class TicketMessage(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    by = _who(_("by"))
+    by = person_field(_("by"))
     # Who wrote it: the customer (True) or the shop's staff (False), whatever `by` becomes.
     from_customer = models.BooleanField(_("from the customer"))
     body = models.TextField(_("message"))
@@ -619,7 +606,7 @@ class Attachment(models.Model):
         related_name="attachments",
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    by = _who(_("by"))
+    by = person_field(_("by"))
     file = models.FileField(_("file"), storage=_private_storage, upload_to=_attachment_path)
     name = models.CharField(_("file name"), max_length=255)  # as the customer named it
     content_type = models.CharField(_("type"), max_length=50)  # read from the content
