@@ -167,10 +167,6 @@ class RefundState(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-# A refund that still holds its units: it will be (or was) paid.
-HOLDING_STATES = (RefundState.PROPOSED, RefundState.APPROVED, RefundState.PAID, RefundState.FAILED)
-
-
 class Channel(models.TextChoices):
     """How a part of a refund reaches the customer (F6)."""
 

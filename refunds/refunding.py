@@ -80,7 +80,6 @@ TOTAL_NEGATIVE = gettext_noop("The refund's total cannot be below EUR 0.00.")
 REFERENCE_NEEDED = gettext_noop(
     "Give the reference of the payment made outside Retour (provider, voucher or points)."
 )
-PAID_BY_BATCH = gettext_noop("A bank transfer is paid by booking its SEPA batch as executed.")
 
 # F6: the ways of paying back each way of paying. Bank transfers (and iDEAL, paid from
 # a bank account, and orders that recorded no payment) go into a SEPA batch; store
