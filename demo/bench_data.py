@@ -927,6 +927,10 @@ def _insert_tickets(cursor, p: dict, report: Report) -> None:
             "notice_on": "CASE WHEN t.reason = 'withdrawal' "
             "THEN (t.created_at AT TIME ZONE %(tz)s)::date END",
             "refund_due_on": "due.due_on",
+            # W7: a resolved withdrawal's refund was paid when it was resolved; D4 chases
+            # only the ones still open, as at a shop that keeps up.
+            "refund_paid_on": "CASE WHEN t.reason = 'withdrawal' AND t.state = 'resolved' "
+            "THEN (t.changed_at AT TIME ZONE %(tz)s)::date END",
             "customer_note": _note_expr(),
             "factory_reset_confirmed": "pr.has_login",
             "vendor_ticket_number": "CASE WHEN t.reason IN ('defective', 'dead_on_arrival') "

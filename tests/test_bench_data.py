@@ -43,6 +43,11 @@ def test_bench_data_writes_tickets_in_several_states_with_lines_and_events(bench
     withdrawals = tickets.filter(reason="withdrawal")
     assert not withdrawals.filter(notice_on__isnull=True).exists()
     assert not withdrawals.filter(refund_due_on__lte=F("notice_on")).exists()
+    # Resolved withdrawals were refunded (W7): D4 chases only the open ones.
+    resolved = withdrawals.filter(state=State.RESOLVED)
+    assert resolved.exists() and not resolved.filter(refund_paid_on__isnull=True).exists()
+    unresolved = withdrawals.exclude(state=State.RESOLVED)
+    assert not unresolved.filter(refund_paid_on__isnull=False).exists()
     assert tickets.exclude(tracking_number="").exists()
 
 
