@@ -86,6 +86,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "portal.context_processors.shop",
             ],
+            # The staff lists' rows (core.admin_lists.LargeTableAdmin); core is no app.
+            "libraries": {"admin_rows": "core.admin_rows"},
         },
     },
 ]

@@ -124,6 +124,7 @@ class LargeTableAdmin(admin.ModelAdmin):
     search: Search | None = None
 
     paginator = CappedCountPaginator
+    change_list_template = "admin/large_change_list.html"  # rows by core.admin_rows
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
