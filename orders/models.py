@@ -55,6 +55,8 @@ class Customer(models.Model):
         # have trigram indexes on PostgreSQL (migration 0003, `core.pg`).
         indexes = [
             models.Index(Upper("email"), name="customer_email_upper_idx"),
+            # The customer search finds a VAT number exactly (orders.search).
+            models.Index(fields=["vat_number"], name="customer_vat_idx"),
             models.Index(fields=["type", "email"], name="customer_type_idx"),
             models.Index(fields=["partner", "email"], name="customer_partner_idx"),
             models.Index(fields=["language", "email"], name="customer_language_idx"),
