@@ -54,7 +54,7 @@ bench: install
 	LOG_LEVEL=WARNING $(PY) benchmarks/bench_labels.py
 	$(PY) benchmarks/bench_chase.py --tickets $(BENCH_TICKETS)
 	$(PY) benchmarks/bench_pages.py --sizes $(BENCH_SIZES)
-	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_api.py --http
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_worker_memory.py
 	$(PY) benchmarks/bench_withdrawal.py

@@ -11,6 +11,12 @@ middleware stack, no network), it times:
 - `GET /api/v1/orders/{n}/returnability` with the token;
 - `POST /api/v1/refund-quotes` with the token, for a withdrawal of two lines.
 
+With `--http` the three are timed again over HTTP, served by gunicorn with two sync
+workers (`bench_wsgi.py`), a new connection per request as a sync worker closes each: the
+setting in which issue 19 measured the API at 40× a bare view. There the floor includes
+what every real request pays (the connection, gunicorn, parsing), which the test client
+leaves out.
+
 Each is printed as p50/p90 milliseconds over `--requests` requests (after a warm-up; the
 three are asked in turns, so that a busy machine weighs on all alike), its ratio to the
 bare view's p50, the p50 of this process's CPU time and its ratio (steadier than the wall
@@ -26,9 +32,13 @@ or cProfile's when pyinstrument is not installed).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -52,6 +62,11 @@ def _arguments() -> argparse.Namespace:
         help="the cache; '' for the embedded local-memory cache",
     )
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also over HTTP, under gunicorn with two sync workers (as issue 19 measured)",
+    )
     return parser.parse_args()
 
 
@@ -264,20 +279,89 @@ def main() -> None:
         f"{ARGS.requests} requests each; order of {ARGS.lines} lines, 3 shipments, 2 payments;"
         f" cache: {'Redis' if ARGS.redis_url else 'local memory'}"
     )
-    print(f"{'':16}{'p50 ms':>9}{'p90 ms':>9}{'× bare':>9}{'cpu ms':>9}{'× bare':>9}{'queries':>9}")
+    _table(endpoints, cpu=True)
+    if ARGS.http:
+        with _gunicorn() as port:
+            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+            print(f"\nover HTTP: gunicorn, 2 sync workers, 127.0.0.1:{port}")
+            _table(
+                {
+                    "bare view": lambda: _http(port, "GET", "/bench/bare", headers),
+                    "returnability": lambda: _http(
+                        port, "GET", f"/api/v1/orders/{number}/returnability?on={ON}", headers
+                    ),
+                    "refund quote": lambda: _http(
+                        port, "POST", "/api/v1/refund-quotes", headers, quote_body
+                    ),
+                },
+                cpu=False,
+            )
+    if ARGS.profile:
+        for name, send in endpoints.items():
+            _profile(name, send)
+
+
+def _table(endpoints: dict[str, Callable[[], object]], *, cpu: bool) -> None:
+    """Time the endpoints in turns and print each beside the bare view; with `cpu`, also
+    this process's CPU time and the queries of one request (in this process only)."""
+    head = f"{'':16}{'p50 ms':>9}{'p90 ms':>9}{'× bare':>9}"
+    print(head + (f"{'cpu ms':>9}{'× bare':>9}{'queries':>9}" if cpu else ""))
     times = _measure(endpoints, ARGS.requests)
     floor = statistics.median(times["bare view"][0])
     cpu_floor = statistics.median(times["bare view"][1])
     for name, send in endpoints.items():
-        wall, cpu = times[name]
-        p50, p90, cpu50 = statistics.median(wall), _p90(wall), statistics.median(cpu)
-        print(
-            f"{name:16}{p50:9.2f}{p90:9.2f}{p50 / floor:9.1f}"
-            f"{cpu50:9.2f}{cpu50 / cpu_floor:9.1f}{_queries(send):9d}"
-        )
-    if ARGS.profile:
-        for name, send in endpoints.items():
-            _profile(name, send)
+        wall, cpus = times[name]
+        p50, p90, cpu50 = statistics.median(wall), _p90(wall), statistics.median(cpus)
+        line = f"{name:16}{p50:9.2f}{p90:9.2f}{p50 / floor:9.1f}"
+        if cpu:
+            line += f"{cpu50:9.2f}{cpu50 / cpu_floor:9.1f}{_queries(send):9d}"
+        print(line)
+
+
+@contextlib.contextmanager
+def _gunicorn():
+    """gunicorn serving `bench_wsgi` on a free port, with two sync workers, until the end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "DEBUG": "0", "PYTHONPATH": f"{here.parent}:{here}"}
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, no shell
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "bench_wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=2",
+            "--worker-class=sync",
+            "--log-level=warning",
+        ],
+        env=env,
+        cwd=here.parent,
+    )
+    try:
+        for _ in range(100):  # until it answers
+            try:
+                _http(port, "GET", "/bench/bare", {})
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _http(port: int, method: str, url: str, headers: dict, body: str | None = None) -> bytes:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, url, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise SystemExit(f"{method} {url}: {response.status}: {content[:300]!r}")
+    return content
 
 
 if __name__ == "__main__":
