@@ -154,13 +154,10 @@ class TransitionForm(forms.Form):
 
 
 class TicketChangeList(CappedChangeList):
-    def _in_queue_order(self, request) -> bool:
-        return ORDER_VAR not in self.params and queue_value(request.GET) == NEEDS_A_PERSON
-
     def get_ordering(self, request, queryset):
         """The queue: overdue first, then the customer waiting longest, then the oldest
         request. The set is the open work (indexes find it), sorted as a whole."""
-        if self._in_queue_order(request):
+        if ORDER_VAR not in self.params and queue_value(request.GET) == NEEDS_A_PERSON:
             return [
                 F("overdue_now").desc(),
                 F("customer_waiting_since").asc(nulls_last=True),
@@ -168,18 +165,6 @@ class TicketChangeList(CappedChangeList):
                 "pk",
             ]
         return super().get_ordering(request, queryset)
-
-    def get_results(self, request):
-        """The queue's page in two steps: its tickets' keys, then those tickets with their
-        order, customer and vendor. "Overdue" is worked out per row for today, so no index
-        gives the queue's order and the whole open set is sorted; sorting the keys alone
-        lets PostgreSQL keep just the page's rows as it sorts (at a million tickets, half
-        the time of sorting whole rows joined to their orders)."""
-        super().get_results(request)
-        if self._in_queue_order(request):
-            keys = list(self.result_list.values_list("pk", flat=True))
-            tickets = self.queryset.order_by().in_bulk(keys)
-            self.result_list = [tickets[key] for key in keys]
 
 
 class AnswerForm(forms.Form):
