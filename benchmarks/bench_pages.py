@@ -25,6 +25,8 @@ that they would take longer than `--budget` seconds: the table says how many), a
 printed as p50 and p95 in milliseconds, the SQL queries of one request and the ratio of
 its p50 to the bare view's. Then, per page, its p50 at the largest size over its p50 at
 the smallest: the goal of issue 19 is at most 1.5× and a p50 under 60 ms at every size.
+Beside it, the rows each list showed at both sizes: a filter that matches a handful of
+tickets at the small size fills its page of 50 at the large one, and rendering rows costs.
 
 The cache is the shop's: Redis at --redis-url (the API's rate limit counts in it, raised
 for this run); tasks go nowhere (no broker): e-mails queued by the demo stay in the outbox.
@@ -168,6 +170,7 @@ class Figure:
     requests: int
     who: str
     error: str = ""
+    rows: int | None = None  # the rows a list shows (a full page costs more to render)
 
 
 @dataclass
@@ -378,7 +381,7 @@ def _measure(page: Page, clients: Clients) -> Figure:
     warmups = 0
     while warmups < max(1, ARGS.warmup):
         with CaptureQueriesContext(connection) as captured:
-            send()
+            response = send()
         # Now: the next request's start empties the log (django.db.reset_queries).
         queries = len(captured.captured_queries)
         warmups += 1
@@ -397,7 +400,17 @@ def _measure(page: Page, clients: Clients) -> Figure:
         queries=queries,
         requests=count,
         who=who,
+        rows=_rows(response),
     )
+
+
+def _rows(response) -> int | None:
+    """The rows of the list a page shows (its `result_list` table), None if no list."""
+    page = response.content.decode(errors="replace")
+    _before, found, table = page.partition('id="result_list"')
+    if found:
+        return table.split("</tbody>")[0].count("<tr")
+    return 0 if 'id="changelist"' in page else None  # an empty list has no table
 
 
 class PageFailed(Exception):
@@ -468,7 +481,7 @@ def _print_growth(results: dict[int, dict[str, Figure]]) -> None:
         f"\nGrowth {small:,} → {large:,} tickets (goal: ≤ {GOAL_GROWTH}× and p50 < "
         f"{GOAL_P50_MS} ms)"
     )
-    print(f"{'page':42}{'p50 small':>10}{'p50 large':>10}{'growth':>8}  goal")
+    print(f"{'page':42}{'p50 small':>10}{'p50 large':>10}{'growth':>8}  goal    rows shown")
     for name, figure in results[large].items():
         before = results[small][name].p50
         if figure.error or not before:
@@ -476,8 +489,11 @@ def _print_growth(results: dict[int, dict[str, Figure]]) -> None:
             continue
         growth = figure.p50 / before
         met = growth <= GOAL_GROWTH and figure.p50 < GOAL_P50_MS
+        rows = results[small][name].rows, figure.rows
+        shown = f"{rows[0]} / {rows[1]}" if None not in rows else ""
         print(
-            f"{name:42}{before:10.1f}{figure.p50:10.1f}{growth:7.1f}×  {'ok' if met else 'MISSED'}"
+            f"{name:42}{before:10.1f}{figure.p50:10.1f}{growth:7.1f}×  "
+            f"{'ok    ' if met else 'MISSED'}  {shown}"
         )
 
 
