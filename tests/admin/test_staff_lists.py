@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -112,6 +113,26 @@ def test_no_list_counts_more_rows_than_it_can_show(client, support, monkeypatch)
     assert response.text.count("RMA-") >= 5
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 4" in sql for sql in counts), counts
+
+
+@pytest.mark.django_db
+def test_a_ticket_handled_while_its_page_is_read_is_left_out(client, support, monkeypatch):
+    """A list reads its page's keys, then those rows: a ticket someone authorizes in
+    between no longer needs a person and is left out of the queue, not a 500."""
+    waiting, handled = ticket_in(State.REQUESTED), ticket_in(State.REQUESTED)
+    read_rows = QuerySet.in_bulk
+
+    def authorized_in_between(queryset, *args, **kwargs):
+        Ticket.objects.filter(pk=handled.pk).update(state=State.AUTHORIZED)
+        return read_rows(queryset, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "in_bulk", authorized_in_between)
+    client.force_login(support)
+
+    response = client.get(reverse("admin:rma_ticket_changelist"))
+
+    assert response.status_code == 200
+    assert waiting.number in response.text and handled.number not in response.text
 
 
 @pytest.mark.django_db
