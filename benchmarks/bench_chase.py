@@ -232,17 +232,31 @@ def _add_bulk_cases_and_credit(refs: dict, policy: ReturnPolicy, count: int) -> 
     used up long ago (closed), 20% valid for months to come.
     """
     params = {**refs, "policy": policy.pk, "now": NOW, "today": TODAY, "count": count}
+    case = {
+        "ticket_line_id": "%(ticket_line)s",
+        "vendor_id": "%(vendor)s",
+        "route": "'via_shop'",
+        "state": "CASE WHEN i %% 10 = 0 THEN 'at_vendor' ELSE 'closed' END",
+        "decision": "CASE WHEN i %% 10 = 0 THEN '' ELSE 'repair' END",
+        "opened_at": "CASE WHEN i %% 10 = 0 THEN %(now)s - (i %% 20) * interval '1 day'"
+        " ELSE %(now)s - (60 + i %% 1000) * interval '1 day' END",
+    }
+    columns, values = [], []
+    for field in VendorCase._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in case:
+            values.append(case[field.attname])
+        else:  # every other column: its model default, as the app would write it
+            key = f"default_{field.attname}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            values.append(f"%({key})s")
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO vendors_vendorcase (ticket_line_id, vendor_id, route, state, serial,"
-            " mac_address, firmware_version, vendor_ticket_number, vendor_rma_number, decision,"
-            " opened_at, note) SELECT %(ticket_line)s, %(vendor)s, 'via_shop',"
-            " CASE WHEN i %% 10 = 0 THEN 'at_vendor' ELSE 'closed' END, '', '', '', '', '',"
-            " CASE WHEN i %% 10 = 0 THEN '' ELSE 'repair' END,"
-            " CASE WHEN i %% 10 = 0 THEN %(now)s - (i %% 20) * interval '1 day'"
-            " ELSE %(now)s - (60 + i %% 1000) * interval '1 day' END, ''"
-            " FROM generate_series(1, %(count)s) AS i",
+            f"INSERT INTO vendors_vendorcase ({', '.join(columns)}) "  # noqa: S608 - our own
+            f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) AS i",
             params,
         )
         cursor.execute(
