@@ -408,8 +408,8 @@ def _rows(response) -> int | None:
     """The rows of the list a page shows (its `result_list` table), None if no list."""
     page = response.content.decode(errors="replace")
     _before, found, table = page.partition('id="result_list"')
-    if found:
-        return table.split("</tbody>")[0].count("<tr")
+    if found:  # the rows of its body, not the header's
+        return table.partition("<tbody>")[2].split("</tbody>")[0].count("<tr")
     return 0 if 'id="changelist"' in page else None  # an empty list has no table
 
 
