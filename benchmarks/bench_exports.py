@@ -71,6 +71,7 @@ from decimal import Decimal  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
+from scratch import use_database_beside  # noqa: E402 - benchmarks/, after the path is set
 
 from accounts.models import User  # noqa: E402
 from orders.models import Customer, Order  # noqa: E402
@@ -97,20 +98,6 @@ PERIOD = Period(TODAY - timedelta(days=30), TODAY)
 BATCH = 2_000  # rows per INSERT
 NAMES = ["Anna de Vries", "Zoë Müller", "Jan Jansen", "Łucja Nowak", "Sørensen & Zn"]
 CENT = Decimal("0.01")
-
-
-def _use_scratch_database() -> tuple[str, str]:
-    """Make and migrate `<name>_bench_exports` beside the configured database (SQLite: in
-    memory) and switch to it; return the configured name and the scratch one."""
-    settings_dict = connection.settings_dict
-    configured = settings_dict["NAME"]
-    if connection.vendor != "sqlite":
-        settings_dict["TEST"] = {
-            **settings_dict.get("TEST", {}),
-            "NAME": f"{configured}_bench_exports",
-        }
-    scratch = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return configured, scratch
 
 
 def _lines(n: int) -> list[tuple[Decimal | None, Decimal, str]]:
@@ -364,7 +351,7 @@ def _queries(job: Callable[[object], int | None], binary: bool) -> int:
 
 
 def main() -> None:
-    configured, name = _use_scratch_database()
+    configured, name = use_database_beside("bench_exports")
     try:
         setup = _add_refunds(ARGS.refunds)
         rows = sum(len(vat) for vat in CreditNote.objects.values_list("vat", flat=True))

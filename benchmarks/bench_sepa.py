@@ -60,6 +60,7 @@ from decimal import Decimal  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from scratch import use_database_beside  # noqa: E402 - benchmarks/, after the path is set
 from sepaxml import SepaTransfer  # noqa: E402
 
 from orders.models import Customer, Order  # noqa: E402
@@ -74,20 +75,6 @@ TODAY = timezone.localdate(NOW)
 BATCH = 2_000  # rows per INSERT
 IBANS = ["NL91ABNA0417164300", "DE89370400440532013000", "BE68539007547034"]
 NAMES = ["Anna de Vries", "Zoë Müller", "Jan Jansen", "Łucja Nowak", "Sørensen & Zn"]
-
-
-def _use_scratch_database() -> tuple[str, str]:
-    """Make and migrate `<name>_bench_sepa` beside the configured database (SQLite: in
-    memory) and switch to it; return the configured name and the scratch one."""
-    settings_dict = connection.settings_dict
-    configured = settings_dict["NAME"]
-    if connection.vendor != "sqlite":
-        settings_dict["TEST"] = {
-            **settings_dict.get("TEST", {}),
-            "NAME": f"{configured}_bench_sepa",
-        }
-    scratch = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return configured, scratch
 
 
 def _add_refunds(count: int) -> float:
@@ -239,7 +226,7 @@ def _queries(job: Callable[[], object]) -> int:
 
 
 def main() -> None:
-    configured, name = _use_scratch_database()
+    configured, name = use_database_beside("bench_sepa")
     try:
         setup = _add_refunds(ARGS.refunds)
         print(

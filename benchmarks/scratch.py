@@ -32,3 +32,17 @@ def recreate_database(url: str, *, template: str | None = None, drop_only: bool 
         )
         if not drop_only:
             admin.execute(create)
+
+
+def use_database_beside(suffix: str) -> tuple[str, str]:
+    """Make and migrate `<name>_<suffix>` beside the configured database (SQLite: in
+    memory) and switch to it; return the configured name, for
+    `connection.creation.destroy_test_db` at the end, and the scratch one."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    configured = settings_dict["NAME"]
+    if connection.vendor != "sqlite":
+        settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{configured}_{suffix}"}
+    scratch = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return configured, scratch
