@@ -190,39 +190,46 @@ BULK_COLUMNS = {
 
 def _add_bulk(order: Order, count: int) -> float:
     """Insert `count` tickets not due with one INSERT … SELECT; return the seconds taken."""
-    columns, values, params = (
-        [],
-        [],
-        {
-            "order": order.pk,
-            "policies": list(ReturnPolicy.objects.order_by("pk").values_list("pk", flat=True)),
-            "now": NOW,
-            "today": TODAY,
-            "count": count,
-        },
-    )
+    params = {
+        "order": order.pk,
+        "policies": list(ReturnPolicy.objects.order_by("pk").values_list("pk", flat=True)),
+        "now": NOW,
+        "today": TODAY,
+        "count": count,
+    }
     params["policy_count"] = len(params["policies"])
-    for field in Ticket._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname == "created_at":
-            values.append(BULK_COLUMNS["state_changed_at"])
-        elif field.attname in BULK_COLUMNS:
-            values.append(BULK_COLUMNS[field.attname])
-        else:  # whatever other columns exist: their model default
-            key = f"default_{field.attname}"
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO rma_ticket ({', '.join(columns)}) "  # noqa: S608 - our own columns
-            f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) AS i",
+        _insert_select(
+            cursor,
+            Ticket,
+            {**BULK_COLUMNS, "created_at": BULK_COLUMNS["state_changed_at"]},
             params,
         )
         cursor.execute("VACUUM ANALYZE rma_ticket")
     return time.perf_counter() - started
+
+
+def _insert_select(cursor, model, expressions: dict[str, str], params: dict) -> None:
+    """INSERT `%(count)s` rows of `model` in one INSERT … SELECT over `i`: the columns
+    `expressions` names as those SQL expressions, every other column its model default
+    (as the app would write it, so a field added later needs nothing here)."""
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in expressions:
+            values.append(expressions[field.attname])
+        else:
+            key = f"default_{field.attname}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            values.append(f"%({key})s")
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - our own
+        f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) AS i",
+        params,
+    )
 
 
 def _add_bulk_cases_and_credit(refs: dict, policy: ReturnPolicy, count: int) -> float:
@@ -241,24 +248,9 @@ def _add_bulk_cases_and_credit(refs: dict, policy: ReturnPolicy, count: int) -> 
         "opened_at": "CASE WHEN i %% 10 = 0 THEN %(now)s - (i %% 20) * interval '1 day'"
         " ELSE %(now)s - (60 + i %% 1000) * interval '1 day' END",
     }
-    columns, values = [], []
-    for field in VendorCase._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in case:
-            values.append(case[field.attname])
-        else:  # every other column: its model default, as the app would write it
-            key = f"default_{field.attname}"
-            params[key] = field.get_db_prep_save(field.get_default(), connection)
-            values.append(f"%({key})s")
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO vendors_vendorcase ({', '.join(columns)}) "  # noqa: S608 - our own
-            f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) AS i",
-            params,
-        )
+        _insert_select(cursor, VendorCase, case, params)
         cursor.execute(
             "INSERT INTO refunds_storecreditentry (customer_id, kind, amount, created_at, reason,"
             " policy_id, issued_on, valid_until, closed_on) SELECT %(customer)s, 'grant', 10,"
