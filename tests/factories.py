@@ -18,6 +18,7 @@ from orders.models import (
     ShipmentLine,
     Vendor,
 )
+from policies.models import ReturnPolicy
 
 # The shop's timezone: test moments are wall-clock times there (+02:00 until the switch to
 # winter time on Sunday 25 October 2026, +01:00 after).
@@ -145,3 +146,17 @@ def delivered_order(*, lines=((1, "100.00"),), customer=None, **order_fields) ->
         amount=sum(Decimal(p) * q for q, p in lines) + order.shipping_price,
     )
     return order
+
+
+def shop_policy(preset: str, **fields) -> ReturnPolicy:
+    """Make the migrated `preset` the shop's default policy, with `fields` changed. Saved
+    one by one (not `update()`), so that the rules' configuration cache hears of it."""
+    for policy in ReturnPolicy.objects.filter(is_default=True):
+        policy.is_default = False
+        policy.save()
+    policy = ReturnPolicy.objects.get(preset=preset)
+    policy.is_default = True
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from policies.models import ReturnPolicy
 from rma.models import Ticket
 from tests.browser.site import check_page
 from tests.browser.test_portal_returns import logged_in, width  # noqa: F401 (fixtures)
+from tests.factories import shop_policy
 from tests.portal.orders import Item, order_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,13 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def licence_shop(transactional_db):
-    for policy in ReturnPolicy.objects.filter(is_default=True):
-        policy.is_default = False
-        policy.save()
-    policy = ReturnPolicy.objects.get(preset="licence-shop")
-    policy.is_default = True
-    policy.save()
-    return policy
+    return shop_policy("licence-shop")
 
 
 def test_the_preview_follows_the_customers_choice_of_store_credit(

@@ -10,9 +10,9 @@ import html
 import pytest
 from django.urls import reverse
 
-from policies.models import ReturnPolicy
 from rma.models import Ticket, TicketEvent
 from rma.services.lifecycle import STORE_CREDIT_NOT_OFFERED
+from tests.factories import shop_policy
 from tests.portal.orders import Item, order_of
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +33,7 @@ def url(order) -> str:
 @pytest.fixture
 def licence_shop(db):
     """The licence-shop preset as the shop's policy (saved, so the rules read it anew)."""
-    for policy in ReturnPolicy.objects.filter(is_default=True):
-        policy.is_default = False
-        policy.save()
-    policy = ReturnPolicy.objects.get(preset="licence-shop")
-    policy.is_default, policy.store_credit_valid_months = True, 18
-    policy.save()
-    return policy
+    return shop_policy("licence-shop", store_credit_valid_months=18)
 
 
 def test_the_form_asks_how_the_money_goes_back_where_the_policy_offers_it(

@@ -16,7 +16,7 @@ from refunds.models import Channel, RefundState
 from refunds.refunding import refund_approve, refund_pay, refund_propose
 from refunds.services import store_credit_balance
 from rma.models import Ticket
-from tests.factories import staff_member
+from tests.factories import shop_policy, staff_member
 from tests.refunds.refund_flow import accountant, diagnosed_ticket
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +28,7 @@ CHOICE = "Customer chose store credit (F6)"
 def licence_shop(db):
     """The licence-shop preset as the shop's policy, its credit valid 18 months (not the
     24 of every preset, so the months are seen to be this policy's)."""
-    for policy in ReturnPolicy.objects.filter(is_default=True):
-        policy.is_default = False
-        policy.save()
-    policy = ReturnPolicy.objects.get(preset="licence-shop")
-    policy.is_default, policy.store_credit_valid_months = True, 18
-    policy.save()
-    return policy
+    return shop_policy("licence-shop", store_credit_valid_months=18)
 
 
 def chose_store_credit(**kwargs) -> Ticket:
