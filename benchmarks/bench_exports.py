@@ -77,7 +77,7 @@ from accounts.models import User  # noqa: E402
 from orders.models import Customer, Order  # noqa: E402
 from policies.models import ReturnPolicy  # noqa: E402
 from refunds.export_files import export_file_build  # noqa: E402
-from refunds.exports import CHUNK, EXPORTS, Period, csv_chunks  # noqa: E402
+from refunds.exports import CHUNK, EXPORTS, Period, credit_note_values, csv_chunks  # noqa: E402
 from refunds.models import (  # noqa: E402
     Channel,
     CreditNote,
@@ -247,42 +247,21 @@ def _add_refunds(count: int) -> float:
     return time.perf_counter() - started
 
 
-def _same_rows():
-    """The credit notes of the period with the export's columns, as stored."""
-    start, end = PERIOD.bounds
-    return (
-        CreditNote.objects.filter(issued_at__gte=start, issued_at__lt=end)
-        .order_by("issued_at", "pk")
-        .values_list(
-            "number",
-            "issued_at",
-            "refund__ticket__order__customer__name",
-            "refund__ticket__order__customer__company",
-            "refund__ticket__order__customer__email",
-            "refund__ticket__order__customer__vat_number",
-            "refund__ticket__order__number",
-            "refund__ticket__number",
-            "refund__number",
-            "vat",
-        )
-    )
-
-
 def _plain_csv(target) -> None:
     writer = csv.writer(target)
-    writer.writerows(_same_rows().iterator(chunk_size=CHUNK))
+    writer.writerows(credit_note_values(PERIOD).iterator(chunk_size=CHUNK))
 
 
 def _plain_xlsx(target) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    for number, issued_at, *rest, vat in _same_rows().iterator(chunk_size=CHUNK):
+    for number, issued_at, *rest, vat in credit_note_values(PERIOD).iterator(chunk_size=CHUNK):
         sheet.append([number, issued_at.replace(tzinfo=None), *rest, str(vat)])
     book.save(target)
 
 
 def _as_list(_target) -> None:
-    rows = list(_same_rows())
+    rows = list(credit_note_values(PERIOD))
     assert rows
 
 

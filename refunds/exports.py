@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -124,11 +125,12 @@ CREDIT_NOTE_HEADER = (
 )
 
 
-def credit_note_rows(period: Period) -> Iterator[Row]:
-    """One row per credit note issued in `period` per VAT rate, then the totals per rate
-    (highest first) and the grand total; one query."""
+def credit_note_values(period: Period) -> QuerySet:
+    """The credit notes issued in `period`, in order, as the export reads them: number,
+    issue time, customer's name, company, e-mail and VAT number, order, RMA and refund
+    numbers, and the VAT per rate stored on the note."""
     start, end = period.bounds
-    notes = (
+    return (
         CreditNote.objects.filter(issued_at__gte=start, issued_at__lt=end)
         .order_by("issued_at", "pk")
         .values_list(
@@ -144,6 +146,12 @@ def credit_note_rows(period: Period) -> Iterator[Row]:
             "vat",
         )
     )
+
+
+def credit_note_rows(period: Period) -> Iterator[Row]:
+    """One row per credit note issued in `period` per VAT rate, then the totals per rate
+    (highest first) and the grand total; one query."""
+    notes = credit_note_values(period)
     totals: dict[Decimal, list[Decimal]] = {}
     for number, issued_at, name, company, *references, vat in notes.iterator(chunk_size=CHUNK):
         head = (number, _day(issued_at), _customer(name, company), *references)
