@@ -185,15 +185,11 @@ def _items(cl: ChangeList, columns: list[_Column], url_of: Callable, row: Any) -
         if url is None:
             link_or_text = shown
         else:
-            key = row.serializable_value(
-                str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
-            )
-            link_or_text = format_html(
-                '<a href="{}"{}>{}</a>',
-                url,
-                format_html(' data-popup-opener="{}"', key) if cl.is_popup else "",
-                shown,
-            )
+            opener = ""
+            if cl.is_popup:  # the row's key for the window that opened the list
+                key = str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
+                opener = format_html(' data-popup-opener="{}"', row.serializable_value(key))
+            link_or_text = format_html('<a href="{}"{}>{}</a>', url, opener, shown)
         yield format_html("<{}{}>{}</{}>", tag, classes, link_or_text, tag)
 
 
