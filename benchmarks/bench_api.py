@@ -93,12 +93,9 @@ from zoneinfo import ZoneInfo  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.urls import path  # noqa: E402
 
-import config.urls  # noqa: E402
 from accounts.models import ApiToken, User  # noqa: E402
 from orders.models import (  # noqa: E402
     Customer,
@@ -114,16 +111,6 @@ from orders.models import (  # noqa: E402
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ON = "2026-10-10"  # a week after the last delivery: within the cooling-off period
-
-
-def bare(request):
-    """The floor: what Django and the project's middleware cost for any request."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-# This module is the URLconf of the run: the project's URLs plus the bare view, so both are
-# served by the same handler and middleware.
-urlpatterns = [path("bench/bare", bare), *config.urls.urlpatterns]
 
 
 def _setup(lines: int) -> tuple[str, str]:
@@ -366,5 +353,5 @@ def _http(port: int, method: str, url: str, headers: dict, body: str | None = No
 
 if __name__ == "__main__":
     # Raise the rate limit: this run sends thousands of requests a minute with one token.
-    with override_settings(ROOT_URLCONF=__name__, API_TOKEN_RATE_LIMIT=10**9):
+    with override_settings(ROOT_URLCONF="bench_urls", API_TOKEN_RATE_LIMIT=10**9):
         main()

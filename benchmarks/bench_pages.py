@@ -8,7 +8,7 @@ first, it fills the database with `manage.py bench_data --replace` (that many ti
 client in this process (the whole middleware stack, no network), logged in as the demo's
 support member (the admin where support may not see the page):
 
-- a bare view behind the same middleware (this script's URLconf adds it): the floor;
+- a bare view behind the same middleware (`bench_urls` adds it): the floor;
 - the ticket list: its default view (the triage queue, "needs a person"), all tickets, with
   each filter (state, reason, policy, creation date, vendor, route, assignee, overdue: any
   and each stage) and searching for an RMA number, an order number, an e-mail address, a
@@ -127,13 +127,10 @@ import datetime as dt  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, reset_queries  # noqa: E402
 from django.db.models import F  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-import config.urls  # noqa: E402
 from accounts.models import ApiToken, User  # noqa: E402
 from backoffice.admin_filters import ANY  # noqa: E402
 from demo.data import ADMIN, STAFF, seed_demo  # noqa: E402
@@ -142,16 +139,6 @@ from policies.models import ReturnPolicy  # noqa: E402
 from rma.models import Ticket  # noqa: E402
 from rma.selectors import SEVERITY  # noqa: E402
 from vendors.models import VendorCase  # noqa: E402
-
-
-def bare(request):
-    """The floor: what Django and the project's middleware cost for any request."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-# This module is the URLconf of the run: the project's URLs plus the bare view, so both are
-# served by the same handler and middleware.
-urlpatterns = [path("bench/bare", bare), *config.urls.urlpatterns]
 
 
 @dataclass(frozen=True)
@@ -516,7 +503,7 @@ def main() -> None:
     for size in ARGS.sizes:
         fill_seconds[size] = _fill(size)
         print(f"   generated in {fill_seconds[size]:.0f} s", flush=True)
-        with override_settings(ROOT_URLCONF=__name__, API_TOKEN_RATE_LIMIT=10**9, CACHES=cache):
+        with override_settings(ROOT_URLCONF="bench_urls", API_TOKEN_RATE_LIMIT=10**9, CACHES=cache):
             clients = Clients()
             samples = _samples()
             samples.quote = _quote_body(samples, clients.api)

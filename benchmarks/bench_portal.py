@@ -8,7 +8,7 @@ many orders), gives the customer with the most tickets an account, and times thr
 whole middleware stack (Django's test client in this process, no network), logged in as
 that customer:
 
-- a bare view behind the same middleware (this script's URLconf adds it): the floor;
+- a bare view behind the same middleware (`bench_urls` adds it): the floor;
 - "My orders and returns" (`/my/`), its second page of orders, and the demo's Anna's;
 - that customer's ticket page with the most history (`/my/returns/<number>/`).
 
@@ -61,25 +61,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, reset_queries  # noqa: E402
 from django.db.models import Count  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-import config.urls  # noqa: E402
 from accounts.models import User  # noqa: E402
 from demo.data import seed_demo  # noqa: E402
 from orders.models import Customer  # noqa: E402
 from rma.models import Ticket  # noqa: E402
-
-
-def bare(request):
-    """The floor: what Django and the project's middleware cost for any request."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-urlpatterns = [path("bench/bare", bare), *config.urls.urlpatterns]
 
 
 def _busiest_customer() -> tuple[Customer, Ticket]:
@@ -138,7 +127,7 @@ def main() -> None:
         customer, ticket = _busiest_customer()
         counts = (customer.orders.count(), Ticket.objects.filter(order__customer=customer).count())
         print(f"   logged in as {customer.email}: {counts[0]} orders, {counts[1]} tickets")
-        with override_settings(ROOT_URLCONF=__name__):
+        with override_settings(ROOT_URLCONF="bench_urls"):
             client = Client()
             client.force_login(customer.user)
             anna = Client()
