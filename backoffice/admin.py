@@ -156,10 +156,10 @@ class TransitionForm(forms.Form):
 class TicketChangeList(CappedChangeList):
     def get_ordering(self, request, queryset):
         """The queue: overdue first, then the customer waiting longest, then the oldest
-        request. The set is the open work (indexes find it), sorted as a whole."""
+        request: the order of its index (`ticket_queue_idx`), so a page reads a page."""
         if ORDER_VAR not in self.params and queue_value(request.GET) == NEEDS_A_PERSON:
             return [
-                F("overdue_now").desc(),
+                F("overdue").desc(),
                 F("customer_waiting_since").asc(nulls_last=True),
                 "created_at",
                 "pk",
@@ -320,7 +320,7 @@ class TicketAdmin(LargeTableAdmin):
     def attention(self, ticket: Ticket) -> str:
         """Why the ticket is in the queue: a passed deadline, a customer waiting."""
         marks = []
-        if getattr(ticket, "overdue_now", False):
+        if ticket.overdue:
             marks.append(format_html('<strong class="retour-overdue">{}</strong>', _("Overdue")))
         if ticket.customer_waiting_since:
             since = date_format(localtime(ticket.customer_waiting_since), "SHORT_DATETIME_FORMAT")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +11,9 @@ from core.admin_lists import DefaultedFilter, choices_filter
 from orders.models import Vendor
 from policies.models import ReturnPolicy
 from rma.deadlines import STAGE_LABELS
+from rma.models import IN_THE_QUEUE
 from rma.selectors import SEVERITY, overdue_q
-from rma.states import State
+from rma.services.overdue import mark_overdue_once
 
 ANY = "any"
 
@@ -21,8 +21,9 @@ ANY = "any"
 class OverdueFilter(admin.SimpleListFilter):
     """Tickets with a passed deadline (D1–D4), all of them or one stage.
 
-    Add to the ticket admin's `list_filter`; the conditions are the chaser's own
-    (`rma.selectors.overdue_q`), so staff see what the chaser chases.
+    Add to the ticket admin's `list_filter` after `QueueFilter`. A stage's conditions
+    are the chaser's own (`rma.selectors.overdue_q`), so staff see what the chaser
+    chases; "any" is the queue's stored mark, `Ticket.overdue`, which says the same.
     """
 
     title = _("overdue")
@@ -35,12 +36,13 @@ class OverdueFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        stage = None if value == ANY else value
-        if stage is not None and stage not in STAGE_LABELS:
+        if value == ANY:
+            return queryset.filter(overdue=True)
+        if value not in STAGE_LABELS:
             return queryset.none()
         policies = ReturnPolicy.objects.all()
         return queryset.filter(
-            overdue_q(today=timezone.localdate(), policies=policies, stage=stage)
+            overdue_q(today=timezone.localdate(), policies=policies, stage=value)
         )
 
 
@@ -63,22 +65,13 @@ def queue_value(params) -> str:
     return ALL_TICKETS if others else NEEDS_A_PERSON
 
 
-def needs_a_person_q(*, today, policies) -> Q:
-    """New requests, tickets with a passed deadline (D1–D4, the chaser's own conditions)
-    and tickets whose customer waits for an answer: each served by an index (state,
-    the stages' partial indexes, the waiting customers' partial index)."""
-    return (
-        Q(state=State.REQUESTED)
-        | overdue_q(today=today, policies=policies)
-        | Q(customer_waiting_since__isnull=False)
-    )
-
-
 class QueueFilter(DefaultedFilter):
     """ "Needs a person" (selected by default) or "All tickets".
 
-    Every list is annotated `overdue_now` (a deadline passed: the list's mark and the
-    queue's first sort key), computed for the rows of the page only.
+    Needs a person: a new request, a deadline passed (D1–D4, stored as `Ticket.overdue`),
+    a customer waiting for an answer: `rma.models.IN_THE_QUEUE`, whose index holds the
+    queue in its order. The first list of a day marks the tickets that fell due since
+    the chaser's last run, so the queue and the marks are right from midnight on.
     """
 
     title = _("queue")
@@ -92,17 +85,9 @@ class QueueFilter(DefaultedFilter):
         return [(NEEDS_A_PERSON, _("Needs a person")), (ALL_TICKETS, _("All tickets"))]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
-        policies = list(ReturnPolicy.objects.all())
-        queryset = queryset.annotate(
-            overdue_now=Case(
-                When(overdue_q(today=today, policies=policies), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
+        mark_overdue_once(timezone.localdate())
         if self.current == NEEDS_A_PERSON:
-            return queryset.filter(needs_a_person_q(today=today, policies=policies))
+            return queryset.filter(IN_THE_QUEUE)
         return queryset
 
 

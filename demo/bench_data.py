@@ -52,6 +52,7 @@ from policies.models import ReturnPolicy
 from policies.selectors import legal_calendar
 from refunds.models import StoreCreditEntry
 from rma.models import Ticket, TicketEvent, TicketLine
+from rma.services.overdue import refresh_overdue
 from vendors.models import VendorCase, VendorCaseEvent
 from withdrawals.rules import refund_due_by
 
@@ -1380,6 +1381,9 @@ def generate(
             _insert_customers_and_orders(cursor, p, report)
         with _timed(report, "tickets", say):
             _insert_tickets(cursor, p, report)
+        with _timed(report, "queue marks", say):
+            # Written in bulk, no ticket's save computed its deadlines for the queue.
+            refresh_overdue(Ticket.objects.filter(pk__gt=p["bt"]), today=today)
         with _timed(report, "cases, e-mails, credit", say):
             _insert_cases_mail_and_credit(cursor, p, report)
         _advance_ticket_numbers(cursor)

@@ -464,10 +464,12 @@ def _settle(refund: Refund, by: User | None) -> None:
     refund.paid_by = by
     refund.save()
     _record(refund, RefundEventKind.PAID, by, total=str(refund.total))
-    # D4 stops: the customer has the money (W7).
-    Ticket.objects.filter(pk=refund.ticket_id, refund_paid_on__isnull=True).update(
-        refund_paid_on=timezone.localdate(refund.paid_at)
-    )
+    # D4 stops: the customer has the money (W7). Saved, not updated: the ticket's
+    # `overdue_from` follows the day (the queue no longer shows it overdue).
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=refund.ticket_id)
+    if ticket.refund_paid_on is None:
+        ticket.refund_paid_on = timezone.localdate(refund.paid_at)
+        ticket.save(update_fields=["refund_paid_on"])
     credit_note_issue(refund)
 
 

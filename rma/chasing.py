@@ -44,6 +44,7 @@ from rma.emails import ticket_email_queue
 from rma.models import Ticket
 from rma.selectors import stage_due_q, tickets_due
 from rma.services import TicketError, ticket_expire
+from rma.services.overdue import mark_overdue
 
 # Tickets read per round trip: memory stays flat however many are due.
 CHUNK_SIZE = 500
@@ -169,7 +170,9 @@ def _not_in_outbox(queryset: QuerySet, stage: str) -> QuerySet:
 
 def chase_tickets(*, today: date, policies: Iterable[ReturnPolicy], report: StaffTally) -> None:
     """Send the due reminders and alerts of D1–D4 and expire lapsed authorizations (D2),
-    once each; count them in `report`, and the due alerts of a role nobody holds."""
+    once each; count them in `report`, and the due alerts of a role nobody holds. First
+    the queue learns which tickets fell due since the last run (`Ticket.overdue`)."""
+    mark_overdue(today)
     # Per role, asked once per run and only when one of its stages has a ticket due: a
     # run with nothing due costs no query more.
     has_recipients: dict[str, bool] = {}

@@ -197,3 +197,31 @@ def due_stages(ticket: TicketDates, terms: Terms, today: date) -> tuple[str, ...
         if refund_overdue_window(terms, today).contains(ticket.refund_due_on):
             due.append(Stage.REFUND_OVERDUE)
     return tuple(due)
+
+
+# Every window above, as a function of (terms, today): each is due from its ticket's day
+# plus a fixed number of days, which `overdue_from` reads off the window itself.
+_WINDOWS = (
+    response_overdue_window,
+    acknowledge_due_window,
+    ship_reminder_window,
+    expire_window,
+    tracking_reminder_window,
+    refund_alert_window,
+    refund_overdue_window,
+)
+_ANY_DAY = date(2000, 1, 1)
+
+
+def overdue_from(ticket: TicketDates, terms: Terms) -> date | None:
+    """Return the first day a stage is due for `ticket` as it is now, or None if none
+    ever will be: from that day on `due_stages` is never empty until the ticket changes.
+
+    It is stored on the ticket (`Ticket.overdue_from`) so the staff's queue asks "overdue
+    today?" of one indexed column. The day a stage starts is one of the ticket's days
+    plus one window's lag, so each such sum is tried in order with `due_stages` itself.
+    """
+    days = [ticket.state_changed_on, ticket.shipped_on, ticket.refund_due_on]
+    lags = {_ANY_DAY - window(terms, _ANY_DAY).latest for window in _WINDOWS}
+    candidates = sorted({day + lag for day in days if day is not None for lag in lags})
+    return next((day for day in candidates if due_stages(ticket, terms, day)), None)

@@ -24,6 +24,7 @@ from orders.enums import Route
 from orders.models import Order, OrderLine, Vendor
 from policies.models import ReturnPolicy
 from policies.reasons import Reason, binds_the_shop
+from rma.deadlines import TicketDates, overdue_from
 from rma.routes import needs_vendor_ticket
 from rma.states import REFUND_OWED_STATES, Resolution, State, holds_quantities
 
@@ -40,6 +41,28 @@ def _is_own_ticket_or_may_cancel(ticket: Ticket, user: User | AnonymousUser) -> 
     return user.has_perm("rma.cancel_ticket") or (
         user.is_authenticated and ticket.order.customer.user_id == user.pk
     )
+
+
+# What `Ticket.deadline_dates` reads: saving one of them recomputes `overdue_from`.
+DEADLINE_FIELDS = frozenset(
+    {
+        "policy",
+        "policy_id",
+        "state",
+        "state_changed_at",
+        "reason",
+        "notice_on",
+        "refund_due_on",
+        "refund_paid_on",
+        "shipped_on",
+        "tracking_number",
+        "goods_to_return",
+    }
+)
+# The queue, "needs a person": a new request, a deadline passed, a customer waiting.
+IN_THE_QUEUE = (
+    Q(state=str(State.REQUESTED)) | Q(overdue=True) | Q(customer_waiting_since__isnull=False)
+)
 
 
 class NoticeChannel(models.TextChoices):
@@ -68,7 +91,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=Reason)
     state = FSMField(_("state"), default=State.REQUESTED, choices=State, protected=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
-    state_changed_at = models.DateTimeField(_("state changed"), auto_now_add=True)
+    # A default, not auto_now_add: `save` reads it for `overdue_from` before the INSERT.
+    state_changed_at = models.DateTimeField(_("state changed"), default=timezone.now)
     created_by = person_field(_("created by"))
     # W3: for a withdrawal the date of notice is what counts (W6, W7 deadlines run from it).
     notice_on = models.DateField(_("notice received on"), null=True, blank=True)
@@ -136,6 +160,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     resolution = models.CharField(_("resolution"), max_length=30, choices=Resolution, blank=True)
+    # The queue's "a deadline passed" (D1–D4), stored so a million tickets sort by it
+    # through an index: the first day a stage is due as the ticket is now (None: none
+    # ever will be), recomputed by `save` from `DEADLINE_FIELDS` and the policy, and
+    # whether that day has come, set by `save` and, as the days pass, by
+    # `rma.services.overdue.mark_overdue` (the chaser's beat, the first list of a day).
+    overdue_from = models.DateField(_("overdue from"), null=True, blank=True, editable=False)
+    overdue = models.BooleanField(_("overdue"), default=False, editable=False)
     # The outbox's rows about this ticket (`Email.objects.filter(ticket=...)` reads them).
     emails = GenericRelation(
         "notifications.Email",
@@ -171,6 +202,19 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 name="ticket_customer_waiting_idx",
             ),
             models.Index(fields=["state", "state_changed_at"]),
+            # The queue (backoffice.admin_filters.QueueFilter): its rows in its order, so
+            # a page of it is a page of this index.
+            models.Index(
+                fields=["-overdue", "customer_waiting_since", "created_at", "id"],
+                condition=IN_THE_QUEUE,
+                name="ticket_queue_idx",
+            ),
+            # The day's turn (`mark_overdue`): the tickets not yet overdue, by the day.
+            models.Index(
+                fields=["overdue_from"],
+                condition=Q(overdue=False, overdue_from__isnull=False),
+                name="ticket_overdue_soon_idx",
+            ),
             # D2 ship reminder and expiry: authorized, not shipped, by authorization time.
             models.Index(
                 fields=["state_changed_at"],
@@ -206,6 +250,31 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not DEADLINE_FIELDS.isdisjoint(update_fields):
+            self.overdue_from = overdue_from(self.deadline_dates(), self.policy.terms())
+            self.overdue = self.overdue_from is not None and (
+                self.overdue_from <= timezone.localdate()
+            )
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "overdue_from", "overdue"}
+        super().save(*args, **kwargs)
+
+    def deadline_dates(self) -> TicketDates:
+        """What the deadline rules (D1–D4) read of this ticket."""
+        return TicketDates(
+            state=self.state,
+            state_changed_on=timezone.localdate(self.state_changed_at),
+            reason=self.reason,
+            notice_on=self.notice_on,
+            refund_due_on=self.refund_due_on,
+            refund_paid_on=self.refund_paid_on,
+            shipped_on=self.shipped_on,
+            has_tracking=bool(self.tracking_number),
+            goods_to_return=self.goods_to_return,
+        )
 
     # Transitions: state change and conditions only (services do the rest).
 

@@ -110,6 +110,11 @@ _STAGES: dict[str, list[Branch]] = {
 }
 
 
+# The tickets one of whose stages can ever be due, whatever the day: the rest have no
+# `overdue_from` (see `rma.services.overdue.refresh_overdue`).
+MAY_FALL_DUE = reduce(or_, (rows for branches in _STAGES.values() for rows, _, _ in branches))
+
+
 def stage_due_q(stage: str, *, policies: Iterable[ReturnPolicy], today: date) -> Q:
     """Return the condition "ticket is due for `stage` on `today`" under its own policy.
 
@@ -146,7 +151,7 @@ def overdue_q(*, today: date, policies: Iterable[ReturnPolicy], stage: str | Non
 
 
 def tickets_overdue(*, now: datetime, stage: str | None = None) -> QuerySet:
-    """Tickets with a deadline passed, annotated `overdue` with the most pressing stage.
+    """Tickets with a deadline passed, annotated `overdue_stage` with the most pressing one.
 
     `stage` keeps only the tickets due for that one stage (the admin's "Overdue" filter).
     """
@@ -156,7 +161,7 @@ def tickets_overdue(*, now: datetime, stage: str | None = None) -> QuerySet:
     return (
         Ticket.objects.filter(overdue_q(today=today, policies=policies, stage=stage))
         .annotate(
-            overdue=Case(
+            overdue_stage=Case(
                 *(When(condition, then=Value(s)) for s, condition in conditions.items()),
                 default=None,
                 output_field=CharField(),

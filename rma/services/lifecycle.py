@@ -181,8 +181,8 @@ def ticket_create(
     )
     if not any(line.to_send_back for line in ticket_lines):
         # W1: everything was withdrawn before delivery: no label, nothing to remind of.
-        Ticket.objects.filter(pk=ticket.pk).update(goods_to_return=False)
         ticket.goods_to_return = False
+        ticket.save(update_fields=["goods_to_return"])
     try:
         with transaction.atomic():
             quantities.hold(ticket_lines)

@@ -24,8 +24,9 @@ QUEUE = reverse("admin:rma_ticket_changelist")
 
 def aged(ticket: Ticket, days: int) -> Ticket:
     """The ticket as if requested (and last changed) `days` ago."""
-    then = timezone.now() - dt.timedelta(days=days)
-    Ticket.objects.filter(pk=ticket.pk).update(created_at=then, state_changed_at=then)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    ticket.created_at = ticket.state_changed_at = timezone.now() - dt.timedelta(days=days)
+    ticket.save(update_fields=["created_at", "state_changed_at"])
     return ticket
 
 

@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policies.reasons import Reason
 from policies.terms import PRESETS, Terms
@@ -13,12 +15,14 @@ from rma.deadlines import (
     acknowledge_due_window,
     due_stages,
     expire_window,
+    overdue_from,
     refund_alert_window,
     refund_overdue_window,
     response_overdue_window,
     ship_reminder_window,
     tracking_reminder_window,
 )
+from rma.states import State
 from withdrawals.rules import refund_due_by
 
 TODAY = date(2026, 11, 20)
@@ -222,3 +226,54 @@ def test_stages_are_reported_once_each_across_a_year_of_days():
             runs.setdefault(stage, []).append(offset)
     assert runs[Stage.SHIP_REMINDER] == list(range(7, 31))
     assert runs[Stage.EXPIRE] == list(range(31, 366))
+
+
+_DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+
+
+@st.composite
+def tickets_and_terms(draw):
+    ticket = TicketDates(
+        state=draw(st.sampled_from(State.values)),
+        state_changed_on=draw(_DAYS),
+        reason=draw(st.sampled_from(Reason.values)),
+        refund_due_on=draw(st.none() | _DAYS),
+        refund_paid_on=draw(st.none() | _DAYS),
+        shipped_on=draw(st.none() | _DAYS),
+        has_tracking=draw(st.booleans()),
+        goods_to_return=draw(st.booleans()),
+    )
+    lags = st.integers(min_value=0, max_value=60)
+    terms = Terms(
+        **{
+            **TERMS.__dict__,
+            "response_days": draw(lags),
+            "ship_reminder_days": draw(lags),
+            "authorization_valid_days": draw(lags),
+            "tracking_reminder_days": draw(lags),
+            "refund_alert_days": draw(lags),
+        }
+    )
+    return ticket, terms
+
+
+@given(tickets_and_terms())
+def test_a_ticket_is_overdue_every_day_from_overdue_from_on(ticket_and_terms):
+    """The queue's stored day says, for every day, what `due_stages` says: nothing is due
+    before it, something is due on it and every day after (as long as the ticket stays
+    as it is), and nothing ever when it is None."""
+    ticket, terms = ticket_and_terms
+    first = overdue_from(ticket, terms)
+    for day in (date(2025, 10, 1) + timedelta(days=n) for n in range(0, 560, 3)):
+        assert bool(due_stages(ticket, terms, day)) == (first is not None and day >= first)
+    if first is not None:
+        assert due_stages(ticket, terms, first)
+        assert not due_stages(ticket, terms, first - timedelta(days=1))
+
+
+def test_overdue_from_on_the_boundaries_of_the_cases_above():
+    assert overdue_from(requested(0), TERMS) == TODAY + timedelta(days=3)  # D1 day 3
+    assert overdue_from(authorized(0), TERMS) == TODAY + timedelta(days=7)  # D2 day 7
+    assert overdue_from(withdrawal(0), TERMS) == refund_due_by(TODAY) - timedelta(days=3)
+    received = TicketDates(state="received", state_changed_on=TODAY, reason="defective")
+    assert overdue_from(received, TERMS) is None
