@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from policies.models import ReturnPolicy
 from rma.deadlines import overdue_from
@@ -27,6 +28,8 @@ from rma.selectors import MAY_FALL_DUE
 logger = logging.getLogger(__name__)
 
 BATCH = 2_000
+# What Django's Redis cache raises when Redis does not answer.
+CACHE_DOWN = (OSError, RedisError)
 
 
 def mark_overdue(today: date) -> int:
@@ -43,9 +46,14 @@ def mark_overdue_once(today: date) -> None:
     """`mark_overdue` for the first ticket list of the day in this cache, so the queue is
     right from midnight on where no beat runs (the embedded default) or it runs late."""
     key = f"rma:overdue-marked:{today.isoformat()}"
-    if cache.get(key) is None:
+    try:
+        if cache.get(key) is not None:
+            return
         mark_overdue(today)
         cache.set(key, True, timeout=2 * 24 * 3600)
+    except CACHE_DOWN:  # an unreachable cache costs a marking per list, never the list
+        logger.warning("Queue marked without the cache: it is unavailable", exc_info=True)
+        mark_overdue(today)
 
 
 def refresh_overdue(tickets: QuerySet[Ticket], *, today: date) -> int:

@@ -150,3 +150,21 @@ def test_migrate_marks_the_tickets_already_there():
     assert now[authorized.pk] == (saved[authorized.pk], True)
     assert now[received.pk] == (None, False)
     assert marked() == due_on(timezone.localdate())
+
+
+def test_the_queue_opens_when_the_cache_is_down_and_still_marks_the_day(client, support, settings):
+    """An unreachable cache costs a marking per list, never the list."""
+    with time_machine.travel(timezone.now() - dt.timedelta(days=4), tick=False):
+        ticket = ticket_in(State.REQUESTED)  # late after 2 days
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing answers there
+        }
+    }
+    client.force_login(support)
+
+    response = client.get(QUEUE)
+
+    assert response.status_code == 200
+    assert 'class="retour-overdue"' in response.text and ticket.number in response.text
