@@ -30,11 +30,13 @@ from rma.states import REFUND_OWED_STATES, Resolution, State, holds_quantities
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import date
 
     from django.contrib.auth.models import AnonymousUser
     from django_fsm import Transition
 
     from accounts.models import User
+    from policies.terms import Terms
 
 
 def _is_own_ticket_or_may_cancel(ticket: Ticket, user: User | AnonymousUser) -> bool:
@@ -254,13 +256,19 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is None or not DEADLINE_FIELDS.isdisjoint(update_fields):
-            self.overdue_from = overdue_from(self.deadline_dates(), self.policy.terms())
-            self.overdue = self.overdue_from is not None and (
-                self.overdue_from <= timezone.localdate()
-            )
+            self.recompute_overdue(self.policy.terms(), timezone.localdate())
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "overdue_from", "overdue"}
         super().save(*args, **kwargs)
+
+    def recompute_overdue(self, terms: Terms, today: date) -> bool:
+        """Set `overdue_from` and `overdue` from the ticket as it is, under `terms` on
+        `today`; True if either changed."""
+        day = overdue_from(self.deadline_dates(), terms)
+        marks = (day, day is not None and day <= today)
+        changed = marks != (self.overdue_from, self.overdue)
+        self.overdue_from, self.overdue = marks
+        return changed
 
     def deadline_dates(self) -> TicketDates:
         """What the deadline rules (D1–D4) read of this ticket."""

@@ -21,7 +21,6 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from policies.models import ReturnPolicy
-from rma.deadlines import overdue_from
 from rma.models import DEADLINE_FIELDS, Ticket
 from rma.selectors import MAY_FALL_DUE
 
@@ -74,10 +73,7 @@ def refresh_overdue(tickets: QuerySet[Ticket], *, today: date) -> int:
             batch = Ticket.objects.filter(pk__in=pks[start : start + BATCH]).only(*fields)
             stale = []
             for ticket in batch.select_for_update(of=("self",)):
-                day = overdue_from(ticket.deadline_dates(), terms[ticket.policy_id])
-                overdue = day is not None and day <= today
-                if (day, overdue) != (ticket.overdue_from, ticket.overdue):
-                    ticket.overdue_from, ticket.overdue = day, overdue
+                if ticket.recompute_overdue(terms[ticket.policy_id], today):
                     stale.append(ticket)
             Ticket.objects.bulk_update(stale, ["overdue_from", "overdue"])
         changed += len(stale)
