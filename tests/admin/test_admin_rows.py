@@ -1,11 +1,12 @@
 """The staff lists' rows (core.admin_rows) are Django's own, byte for byte: every cell,
-its class, its link with the list's filters kept, in every list over a large table."""
+its class, its link with the list's filters kept, in every list over a large table, in
+English and in Dutch (choices' labels, dates' formats)."""
 
 import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import results
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import admin_rows
 from core.admin_lists import LargeTableAdmin
@@ -39,15 +40,18 @@ def test_every_large_list_is_measured():
     }
 
 
+@pytest.mark.parametrize("language", ["en", "nl"])
 @pytest.mark.parametrize(("app", "model"), LARGE_LISTS)
-def test_the_rows_are_the_admins_own(shop_admin, app, model):
+def test_the_rows_are_the_admins_own(shop_admin, app, model, language):
     shown = 0
     for variant in VARIANTS:
-        response = shop_admin.get(reverse(f"admin:{app}_{model}_changelist") + variant)
+        url = reverse(f"admin:{app}_{model}_changelist") + variant
+        response = shop_admin.get(url, headers={"accept-language": language})
         assert response.status_code == 200, variant
         cl = response.context["cl"]
-        ours = [list(row) for row in admin_rows.rows(cl)]
-        djangos = [list(row) for row in results(cl)]
+        with translation.override(language):
+            ours = [list(row) for row in admin_rows.rows(cl)]
+            djangos = [list(row) for row in results(cl)]
         assert ours == djangos, variant
         for row in ours:  # the page shows them
             assert all(cell in response.content.decode() for cell in row)
