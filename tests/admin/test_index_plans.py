@@ -87,6 +87,7 @@ PAGES = [
     ("admin:rma_ticket_changelist", {"q": "{tracking}"}),
     ("admin:rma_ticket_changelist", {"q": "{surname}"}),
     ("admin:rma_ticket_changelist", {"q": "{product}"}),
+    ("admin:rma_ticket_changelist", {"queue": "needs", "q": "{surname}"}),
     ("admin:orders_order_changelist", {}),
     ("admin:orders_order_changelist", {"q": "{order}"}),
     ("admin:orders_order_changelist", {"q": "{email}"}),
