@@ -1,12 +1,12 @@
 """Measure the back office's pages and the API as the data grows from small to a shop's size.
 
-Run `python benchmarks/bench_pages.py [--sizes 10000,1000000] [--requests 30]`. It
-(re)creates its own PostgreSQL database (`retour_bench_pages`, never the tests' or the
-shop's), migrates it and loads the demo (its staff logins). Then for each size, smallest
-first, it fills the database with `manage.py bench_data --replace` (that many tickets on
-0.3 × as many orders, with everything that comes with them) and times, with Django's test
-client in this process (the whole middleware stack, no network), logged in as the demo's
-support member (the admin where support may not see the page):
+Run `python benchmarks/bench_pages.py [--sizes 10000,1000000] [--requests 30]`. For each
+size it (re)creates a PostgreSQL database of its own (`retour_bench_pages_10000`, …, never
+the tests' or the shop's), migrates it, loads the demo (its staff logins) and fills it
+with `manage.py bench_data` (that many tickets on 0.3 × as many orders, with everything
+that comes with them). Then it times, with Django's test client in this process (the
+whole middleware stack, no network), logged in as the demo's support member (the admin
+where support may not see the page):
 
 - a bare view behind the same middleware (`bench_urls` adds it): the floor;
 - the ticket list: its default view (the triage queue, "needs a person"), all tickets, with
@@ -20,17 +20,21 @@ support member (the admin where support may not see the page):
 - the warehouse's scan round trip: an authorized ticket's number POSTed to the scan
   station (the parcel received) and the station it leads back to.
 
-Each is timed `--requests` times after 3 warm-up requests (fewer when a page is so slow
-that they would take longer than `--budget` seconds: the table says how many), and
-printed as p50 and p95 in milliseconds, the SQL queries of one request and the ratio of
-its p50 to the bare view's. Then, per page, its p50 at the largest size over its p50 at
-the smallest: the goal of issue 19 is at most 1.5× and a p50 under 60 ms at every size.
-Beside it, the rows each list showed at both sizes: a filter that matches a handful of
-tickets at the small size fills its page of 50 at the large one, and rendering rows costs.
+Each page is timed at every size in turn, request by request (small, large, small, …),
+so that a machine that slows down for a minute slows every size alike: the growth is
+the data's, not the hour's. Each is timed `--requests` times per size after 3 warm-up
+requests (fewer when a page is so slow that they would take longer than `--budget`
+seconds: the table says how many), and printed as p50 and p95 in milliseconds, the SQL
+queries of one request and the ratio of its p50 to the bare view's. Then, per page, its
+p50 at the largest size over its p50 at the smallest: the goal of issue 19 is at most
+1.5× and a p50 under 60 ms at every size. Beside it, the rows each list showed at both
+sizes: a filter that matches a handful of tickets at the small size fills its page of 50
+at the large one, and rendering rows costs. The warehouse's scan changes what it scans,
+so it is timed one size after the other.
 
 The cache is the shop's: Redis at --redis-url (the API's rate limit counts in it, raised
 for this run); tasks go nowhere (no broker): e-mails queued by the demo stay in the outbox.
-`--keep` leaves the database for a look afterwards.
+`--keep` leaves the databases for a look afterwards.
 """
 
 from __future__ import annotations
@@ -65,13 +69,15 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--budget", type=float, default=20.0, help="seconds a page may take (fewer requests)"
     )
-    parser.add_argument("--database-url", default=BENCH_URL)
+    parser.add_argument(
+        "--database-url", default=BENCH_URL, help="each size's database: this name + _<size>"
+    )
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         help="the cache; '' for the embedded local-memory cache",
     )
-    parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--keep", action="store_true", help="do not drop the databases at the end")
     parser.add_argument("--only", default="", help="measure only pages whose name contains this")
     args = parser.parse_args()
     args.sizes = sorted(int(size.replace("_", "")) for size in args.sizes.split(","))
@@ -79,7 +85,8 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments()
-os.environ["DATABASE_URL"] = ARGS.database_url
+DATABASE_URLS = {size: f"{ARGS.database_url}_{size}" for size in ARGS.sizes}
+os.environ["DATABASE_URL"] = DATABASE_URLS[ARGS.sizes[0]]
 # No broker: what the demo and bench queue stays in the outbox, and no worker of anyone
 # else's picks it up. The cache is set to Redis below, for the measured requests.
 os.environ.pop("REDIS_URL", None)
@@ -116,17 +123,21 @@ def _recreate_database(url: str, *, drop_only: bool = False) -> None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-_recreate_database(ARGS.database_url)
+for _url in DATABASE_URLS.values():
+    _recreate_database(_url)
 
+import dj_database_url  # noqa: E402
 import django  # noqa: E402
 
 django.setup()
 
 import datetime as dt  # noqa: E402
 
+from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, reset_queries  # noqa: E402
 from django.db.models import F  # noqa: E402
+from django.db.utils import load_backend  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -360,35 +371,65 @@ def _quote_body(samples: Samples, api: Client) -> dict:
     return body  # answered with an error: the page shows it
 
 
-def _measure(page: Page, clients: Clients) -> Figure:
-    """Warm up (fewer when slow), time as many requests as the budget allows (3 to
-    --requests) and count the queries of the last warm-up request."""
-    who, send = clients.sender(page)
-    started = time.perf_counter()
-    warmups = 0
-    while warmups < max(1, ARGS.warmup):
-        with CaptureQueriesContext(connection) as captured:
-            response = send()
-        # Now: the next request's start empties the log (django.db.reset_queries).
-        queries = len(captured.captured_queries)
-        warmups += 1
-        if time.perf_counter() - started > ARGS.budget / 4:
-            break
-    each = (time.perf_counter() - started) / warmups
-    count = max(3, min(ARGS.requests, int(ARGS.budget / max(each, 1e-6))))
-    times = []
-    for _ in range(count):
+class Shop:
+    """One size's database: its connection, its cache keys, its logins and its pages."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        name = dj_database_url.parse(DATABASE_URLS[size])["NAME"]
+        settings = {**connections.settings["default"], "NAME": name}
+        backend = load_backend(settings["ENGINE"])
+        self.connection = backend.DatabaseWrapper(settings, "default")
+        self.clients: Clients | None = None
+        self.pages: dict[str, Page] = {}
+
+    def use(self) -> None:
+        """Requests from now on read this size's database and keep their cache apart."""
+        connections["default"] = self.connection
+        caches["default"].key_prefix = f"retour-bench-pages-{self.size}"
+
+
+def _measure(name: str, shops: list[Shop]) -> dict[int, Figure]:
+    """Warm the page up at each size (fewer requests when slow) and count the queries of
+    its last warm-up request; then time it at each size in turn, as many rounds as the
+    budget allows (3 to --requests)."""
+    senders, queries, rows, each = {}, {}, {}, 0.0
+    for shop in shops:
+        shop.use()
+        who, send = shop.clients.sender(shop.pages[name])
         started = time.perf_counter()
-        send()
-        times.append((time.perf_counter() - started) * 1000)
-    return Figure(
-        p50=statistics.median(times),
-        p95=statistics.quantiles(times, n=20, method="inclusive")[-1],
-        queries=queries,
-        requests=count,
-        who=who,
-        rows=_rows(response),
-    )
+        warmups = 0
+        while warmups < max(1, ARGS.warmup):
+            with CaptureQueriesContext(connection) as captured:
+                response = send()
+            # Now: the next request's start empties the log (django.db.reset_queries).
+            queries[shop.size] = len(captured.captured_queries)
+            warmups += 1
+            if time.perf_counter() - started > ARGS.budget / 4:
+                break
+        each += (time.perf_counter() - started) / warmups
+        senders[shop.size] = (who, send)
+        rows[shop.size] = _rows(response)
+    count = max(3, min(ARGS.requests, int(ARGS.budget * len(shops) / max(each, 1e-6))))
+    times: dict[int, list[float]] = {shop.size: [] for shop in shops}
+    for _ in range(count):
+        for shop in shops:
+            shop.use()
+            send = senders[shop.size][1]
+            started = time.perf_counter()
+            send()
+            times[shop.size].append((time.perf_counter() - started) * 1000)
+    return {
+        size: Figure(
+            p50=statistics.median(taken),
+            p95=statistics.quantiles(taken, n=20, method="inclusive")[-1],
+            queries=queries[size],
+            requests=count,
+            who=senders[size][0],
+            rows=rows[size],
+        )
+        for size, taken in times.items()
+    }
 
 
 def _rows(response) -> int | None:
@@ -439,13 +480,18 @@ def _measure_scan() -> Figure:
     )
 
 
-def _fill(size: int) -> float:
-    orders = max(1, round(size * 0.3))
-    print(f"\n== {size:,} tickets on {orders:,} orders", flush=True)
+def _fill(shop: Shop) -> float:
+    """Migrate the size's database, load the demo and generate the bench data: its time."""
+    shop.use()
+    orders = max(1, round(shop.size * 0.3))
+    print(f"\n== {shop.size:,} tickets on {orders:,} orders", flush=True)
+    call_command("migrate", verbosity=0)
+    seed_demo(timezone.localdate())
     started = time.perf_counter()
-    call_command("bench_data", tickets=size, orders=orders, replace=True)
+    call_command("bench_data", tickets=shop.size, orders=orders, replace=True)
     seconds = time.perf_counter() - started
-    connections.close_all()  # a fresh connection, as a web worker would have
+    print(f"   generated in {seconds:.0f} s", flush=True)
+    shop.connection.close()  # a fresh connection, as a web worker would have
     return seconds
 
 
@@ -485,43 +531,50 @@ def _print_growth(results: dict[int, dict[str, Figure]]) -> None:
 
 
 def main() -> None:
-    call_command("migrate", verbosity=0)
-    seed_demo(timezone.localdate())
-    results: dict[int, dict[str, Figure]] = {}
+    shops = [Shop(size) for size in ARGS.sizes]
+    fill_seconds = {shop.size: _fill(shop) for shop in shops}
     cache = (
         {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": ARGS.redis_url,
-                "KEY_PREFIX": "retour-bench-pages",
             }
         }
         if ARGS.redis_url
         else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     )
-    fill_seconds = {}
-    for size in ARGS.sizes:
-        fill_seconds[size] = _fill(size)
-        print(f"   generated in {fill_seconds[size]:.0f} s", flush=True)
-        with override_settings(ROOT_URLCONF="bench_urls", API_TOKEN_RATE_LIMIT=10**9, CACHES=cache):
-            clients = Clients()
+    results: dict[int, dict[str, Figure]] = {shop.size: {} for shop in shops}
+    with override_settings(ROOT_URLCONF="bench_urls", API_TOKEN_RATE_LIMIT=10**9, CACHES=cache):
+        for shop in shops:
+            shop.use()
+            shop.clients = Clients()
             samples = _samples()
-            samples.quote = _quote_body(samples, clients.api)
-            figures = {}
-            for page in _pages(samples):
+            samples.quote = _quote_body(samples, shop.clients.api)
+            shop.pages = {page.name: page for page in _pages(samples)}
+        sizes = " / ".join(f"{size:,}" for size in ARGS.sizes)
+        print(f"\np50 in ms at {sizes} tickets, measured in turn", flush=True)
+        for name in shops[0].pages:
+            try:
+                figures = _measure(name, shops)
+            except PageFailed as failure:  # an admin being changed right now: go on
+                for shop in shops:
+                    results[shop.size][name] = Figure(0, 0, 0, 0, "", error=str(failure)[:200])
+                print(f"   {name:42} FAILED {failure}", flush=True)
+                continue
+            for size, figure in figures.items():
+                results[size][name] = figure
+            shown = " / ".join(f"{figure.p50:.1f}" for figure in figures.values())
+            print(f"   {name:42}{shown:>16}  {figure.requests}×", flush=True)
+        if not ARGS.only or ARGS.only in "scan":
+            for shop in shops:  # the scan changes what it scans: one size after the other
+                shop.use()
                 try:
-                    figures[page.name] = figure = _measure(page, clients)
-                except PageFailed as failure:  # an admin being changed right now: go on
-                    figures[page.name] = Figure(0, 0, 0, 0, "", error=str(failure)[:200])
-                    print(f"   {page.name:42} FAILED {failure}", flush=True)
-                    continue
-                print(f"   {page.name:42}{figure.p50:9.1f} ms  {figure.requests}×", flush=True)
-            if not ARGS.only or ARGS.only in "scan":
-                try:
-                    figures["scan: receive a parcel"] = _measure_scan()
+                    results[shop.size]["scan: receive a parcel"] = _measure_scan()
                 except PageFailed as failure:
-                    figures["scan: receive a parcel"] = Figure(0, 0, 0, 0, "", str(failure))
-            results[size] = figures
+                    results[shop.size]["scan: receive a parcel"] = Figure(
+                        0, 0, 0, 0, "", str(failure)
+                    )
+    for size, figures in results.items():
         _print_size(size, figures)
     if len(results) > 1:
         _print_growth(results)
@@ -533,7 +586,8 @@ if __name__ == "__main__":
         main()
     finally:
         connections.close_all()
-        if ARGS.keep:
-            print(f"Kept the database: {ARGS.database_url}")
-        else:
-            _recreate_database(ARGS.database_url, drop_only=True)
+        for url in DATABASE_URLS.values():
+            if ARGS.keep:
+                print(f"Kept the database: {url}")
+            else:
+                _recreate_database(url, drop_only=True)
