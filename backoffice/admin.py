@@ -40,6 +40,7 @@ from policies.reasons import Reason, goes_to_vendor
 from rma import services
 from rma.models import Attachment, NoticeChannel, Ticket, TicketLine, TicketMessage
 from rma.search import ticket_search
+from rma.selectors import SEVERITY, stage_since
 from rma.services.lifecycle import REJECTION_NEEDS_REASON
 from rma.states import AUTHORIZED_OR_LATER, LABELLED_STATES, Resolution
 from vendors.models import VendorCase
@@ -155,15 +156,21 @@ class TransitionForm(forms.Form):
 
 class TicketChangeList(CappedChangeList):
     def get_ordering(self, request, queryset):
-        """The queue: overdue first, then the customer waiting longest, then the oldest
-        request: the order of its index (`ticket_queue_idx`), so a page reads a page."""
-        if ORDER_VAR not in self.params and queue_value(request.GET) == NEEDS_A_PERSON:
-            return [
-                F("overdue").desc(),
-                F("customer_waiting_since").asc(nulls_last=True),
-                "created_at",
-                "pk",
-            ]
+        """Unless staff sort by a column, each to-do list in the order of its index, so a
+        page reads a page: the queue with the overdue first, then the customer waiting
+        longest, then the oldest request (`ticket_queue_idx`); one overdue stage with the
+        longest overdue first (`stage_since`)."""
+        if ORDER_VAR not in self.params:
+            if queue_value(request.GET) == NEEDS_A_PERSON:
+                return [
+                    F("overdue").desc(),
+                    F("customer_waiting_since").asc(nulls_last=True),
+                    "created_at",
+                    "pk",
+                ]
+            stage = request.GET.get(OverdueFilter.parameter_name)
+            if stage in SEVERITY:
+                return [stage_since(stage), "pk"]
         return super().get_ordering(request, queryset)
 
 

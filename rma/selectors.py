@@ -13,6 +13,7 @@ from datetime import date, datetime
 from functools import partial, reduce
 from operator import or_
 
+from django.db import models
 from django.db.models import Case, CharField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
@@ -42,10 +43,6 @@ SEVERITY = (
 )
 
 
-def _changed_within(window: Window) -> Q:
-    return moment_within("state_changed_at", window)
-
-
 # Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
 # outside the per-policy OR so PostgreSQL can use those indexes) and its window on which
 # field of the ticket.
@@ -58,55 +55,44 @@ _REFUND_UNPAID = Q(
 )
 _UNSHIPPED = Q(state=State.AUTHORIZED, shipped_on__isnull=True, goods_to_return=True)
 
-Branch = tuple[Q, Callable[[Terms, date], Window], Callable[[Window], Q]]
+Branch = tuple[Q, Callable[[Terms, date], Window], str]
 
 # Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
 # outside the per-policy OR so PostgreSQL can use those indexes) and its window on which
-# field of the ticket; a stage whose window differs by kind of ticket has a branch each.
+# field of the ticket (one per stage); a stage whose window differs by kind of ticket has
+# a branch each.
 _STAGES: dict[str, list[Branch]] = {
     Stage.RESPONSE_OVERDUE: [
-        (Q(state=State.REQUESTED), deadlines.response_overdue_window, _changed_within),
+        (Q(state=State.REQUESTED), deadlines.response_overdue_window, "state_changed_at"),
     ],
     Stage.ACKNOWLEDGE_DUE: [
-        (Q(state=State.REQUESTED), deadlines.acknowledge_due_window, _changed_within),
+        (Q(state=State.REQUESTED), deadlines.acknowledge_due_window, "state_changed_at"),
     ],
     Stage.SHIP_REMINDER: [
-        (_UNSHIPPED & ~_BINDING, deadlines.ship_reminder_window, _changed_within),
+        (_UNSHIPPED & ~_BINDING, deadlines.ship_reminder_window, "state_changed_at"),
         (
             _UNSHIPPED & _BINDING,
             partial(deadlines.ship_reminder_window, lapses=False),
-            _changed_within,
+            "state_changed_at",
         ),
     ],
-    Stage.EXPIRE: [(_UNSHIPPED & ~_BINDING, deadlines.expire_window, _changed_within)],
+    Stage.EXPIRE: [(_UNSHIPPED & ~_BINDING, deadlines.expire_window, "state_changed_at")],
     Stage.IN_TRANSIT_LAPSED: [
         (
             Q(state=State.AUTHORIZED, shipped_on__isnull=False),
             deadlines.expire_window,
-            _changed_within,
+            "state_changed_at",
         ),
     ],
     Stage.TRACKING_REMINDER: [
         (
             Q(state=State.AUTHORIZED, tracking_number=""),
             deadlines.tracking_reminder_window,
-            lambda window: day_within("shipped_on", window),
+            "shipped_on",
         ),
     ],
-    Stage.REFUND_ALERT: [
-        (
-            _REFUND_UNPAID,
-            deadlines.refund_alert_window,
-            lambda window: day_within("refund_due_on", window),
-        ),
-    ],
-    Stage.REFUND_OVERDUE: [
-        (
-            _REFUND_UNPAID,
-            deadlines.refund_overdue_window,
-            lambda window: day_within("refund_due_on", window),
-        ),
-    ],
+    Stage.REFUND_ALERT: [(_REFUND_UNPAID, deadlines.refund_alert_window, "refund_due_on")],
+    Stage.REFUND_OVERDUE: [(_REFUND_UNPAID, deadlines.refund_overdue_window, "refund_due_on")],
 }
 
 
@@ -125,11 +111,22 @@ def stage_due_q(stage: str, *, policies: Iterable[ReturnPolicy], today: date) ->
     return reduce(or_, (_branch_q(branch, policies, today) for branch in _STAGES[stage]))
 
 
+def stage_since(stage: str) -> str:
+    """The ticket's field `stage`'s window is on. A stage's list shows the longest overdue
+    first, in this field's order, which the index serving the stage keeps: a page of the
+    list is a page of that index, however many tickets the shop has."""
+    (field,) = {field for _rows, _window, field in _STAGES[stage]}
+    return field
+
+
 def _branch_q(branch: Branch, policies: list[ReturnPolicy], today: date) -> Q:
-    rows, window_of, within = branch
+    rows, window_of, field = branch
+    # A moment (state_changed_at) is taken in the shop's days, a day as it is.
+    is_moment = isinstance(Ticket._meta.get_field(field), models.DateTimeField)
+    within = moment_within if is_moment else day_within
 
     def per_window(window: Window, pks: list[int]) -> Q:
-        return Q(policy_id__in=pks) & within(window)
+        return Q(policy_id__in=pks) & within(field, window)
 
     return rows & any_group(
         ((window_of(policy.terms(), today), policy.pk) for policy in policies), per_window

@@ -22,6 +22,7 @@ from accounts.models import User
 from demo.data import ADMIN
 from notifications.models import Email
 from rma.models import Ticket, TicketLine
+from rma.selectors import SEVERITY
 from rma.services.overdue import mark_overdue
 from vendors.models import VendorCase
 
@@ -73,6 +74,7 @@ PAGES = [
     ("admin:rma_ticket_changelist", {"reason__exact": "withdrawal"}),
     ("admin:rma_ticket_changelist", {"created_at__gte": "2026-11-01 00:00:00+01:00"}),
     ("admin:rma_ticket_changelist", {"overdue": "any"}),
+    *(("admin:rma_ticket_changelist", {"overdue": stage}) for stage in SEVERITY),
     ("admin:rma_ticket_changelist", {"o": "-3"}),
     ("admin:rma_ticket_changelist", {"queue": "needs"}),
     ("admin:rma_ticket_changelist", {"queue": "all"}),

@@ -96,6 +96,25 @@ def test_the_queue_opens_on_what_needs_a_person_overdue_first_then_oldest(client
 
 
 @pytest.mark.django_db
+def test_an_overdue_stage_lists_the_longest_overdue_first(client, support):
+    """D1 "no answer": the request waiting longest on top (the list's own order is the
+    newest first); a column staff sort by still sorts."""
+    longest = aged(ticket_in(State.REQUESTED), 9)
+    shorter = aged(ticket_in(State.REQUESTED), 6)
+    not_yet = aged(ticket_in(State.REQUESTED), 1)
+    client.force_login(support)
+
+    response = client.get(QUEUE, {"overdue": "D1-response"})
+
+    assert numbers_in_order(response, longest, shorter, not_yet) == [
+        longest.number,
+        shorter.number,
+    ]
+    newest_first = client.get(QUEUE, {"overdue": "D1-response", "o": "-9"})  # "requested"
+    assert numbers_in_order(newest_first, longest, shorter) == [shorter.number, longest.number]
+
+
+@pytest.mark.django_db
 def test_the_vendor_and_route_filters_find_the_tickets_of_the_lines_vendor(client, support):
     direct = defect_of("Ubiquiti", Route.VENDOR_DIRECT)
     via_shop = defect_of("TP-Link", Route.VIA_SHOP)
