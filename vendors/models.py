@@ -129,12 +129,13 @@ class VendorCase(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         indexes = [
-            # D5: cases still awaiting the vendor, per vendor by age (the chaser and
-            # the staff's "Overdue" filter read only these rows).
+            # D5: cases still awaiting the vendor, by age (the chaser and the staff's
+            # "Overdue" filter read only these rows; the list, newest first, a page of
+            # them).
             models.Index(
-                fields=["vendor", "opened_at"],
+                fields=["opened_at", "id"],
                 condition=Q(state__in=["open", "at_vendor"]),
-                name="vendor_case_d5_awaiting_idx",
+                name="vendor_case_awaiting_idx",
             ),
             models.Index(fields=["state", "opened_at", "id"], name="vendor_case_state_opened_idx"),
             # The staff list: newest first, its filters, its exact searches.
