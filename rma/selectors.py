@@ -43,9 +43,6 @@ SEVERITY = (
 )
 
 
-# Per stage: the rows it can apply to (matching the partial indexes' conditions, kept
-# outside the per-policy OR so PostgreSQL can use those indexes) and its window on which
-# field of the ticket.
 # Tickets whose withdrawal binds the shop (W10): never expired, reminded without end.
 _BINDING = Q(reason__in=[reason for reason in Reason.values if binds_the_shop(reason)])
 # D4 (W7): withdrawals whose refund the customer does not have yet (the partial index's
