@@ -93,38 +93,10 @@ os.environ.pop("REDIS_URL", None)
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 
 
-def _admin_connection(url: str):
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if name in ("retour", "test_retour", "postgres", "test"):
-        raise SystemExit(f"refusing to recreate database {name!r}: use a scratch database")
-    connection = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    )
-    return connection, name
-
-
-def _recreate_database(url: str, *, drop_only: bool = False) -> None:
-    from psycopg import sql
-
-    admin, name = _admin_connection(url)
-    with admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if not drop_only:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
+from scratch import recreate_database  # noqa: E402 - benchmarks/, after the path is set
 
 for _url in DATABASE_URLS.values():
-    _recreate_database(_url)
+    recreate_database(_url)
 
 import dj_database_url  # noqa: E402
 import django  # noqa: E402
@@ -590,4 +562,4 @@ if __name__ == "__main__":
             if ARGS.keep:
                 print(f"Kept the database: {url}")
             else:
-                _recreate_database(url, drop_only=True)
+                recreate_database(url, drop_only=True)
