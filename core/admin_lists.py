@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -164,13 +164,14 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
     def action_checkbox(self, obj: Any) -> SafeString:
-        """The admin's row checkbox as its HTML, not through a form widget's template:
-        the same markup at a tenth of the cost, fifty times a page."""
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(_("Select this object for an action - {}"), str(obj)),
+        """The admin's row checkbox as its HTML, not through a form widget's template
+        nor `format_html` (half its cost again): the same markup, fifty times a page.
+        The label's text is the admin's translation, trusted as `format_html` trusts
+        it; the row's name and key are escaped."""
+        label = _("Select this object for an action - {}").format(escape(str(obj)))
+        return SafeString(
+            f'<input type="checkbox" name="{helpers.ACTION_CHECKBOX_NAME}" '
+            f'value="{escape(obj.pk)}" class="action-select" aria-label="{label}">'
         )
 
     def get_search_results(

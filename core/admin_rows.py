@@ -72,27 +72,48 @@ class _Column:
     header: bool  # the link cell is the row's <th>
 
 
+# The format codes whose text is translated, and what of the value that text depends
+# on: a month's or weekday's name, "a.m."/"p.m.", "noon" and "midnight".
+_TRANSLATED_CODES: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys("bEFMN", lambda value: value.month),
+    **dict.fromkeys("Dl", lambda value: value.weekday()),
+    **dict.fromkeys("aA", lambda value: value.hour > 11),
+    "P": lambda value: (value.hour, value.minute),
+}
+
+
 class _DateShower:
     """A date, time or datetime as the admin shows it in a list,
-    `formats.localize(timezone.template_localtime(value))`, with each format parsed once
-    per page instead of once per cell: Django splits the format with a regular
-    expression for every value, half the cost of a date column."""
+    `formats.localize(timezone.template_localtime(value))`, at a fraction of the cost:
+    each format is parsed once per page (Django splits it with a regular expression for
+    every value), and a translated name ("Dec.", "december", "p.m.") is looked up once
+    per page for each month, weekday or hour, not once per cell."""
 
     def __init__(self) -> None:
         self._pieces: dict[str, list[tuple[bool, str]]] = {}
+        self._names: dict[tuple[str, Any], str] = {}
 
     def __call__(self, value: datetime.date | datetime.time) -> str:
         if isinstance(value, datetime.datetime):
+            value = template_localtime(value)
             formatter: DateFormat | TimeFormat
-            formatter, setting = DateFormat(template_localtime(value)), "DATETIME_FORMAT"
+            formatter, setting = DateFormat(value), "DATETIME_FORMAT"
         elif isinstance(value, datetime.date):
             formatter, setting = DateFormat(value), "DATE_FORMAT"
         else:
             formatter, setting = TimeFormat(value), "TIME_FORMAT"
         return "".join(
-            str(getattr(formatter, piece)()) if is_code else piece
+            self._code(formatter, value, piece) if is_code else piece
             for is_code, piece in self._format(setting)
         )
+
+    def _code(self, formatter: DateFormat | TimeFormat, value: Any, code: str) -> str:
+        if code not in _TRANSLATED_CODES:
+            return str(getattr(formatter, code)())
+        key = (code, _TRANSLATED_CODES[code](value))
+        if key not in self._names:
+            self._names[key] = str(getattr(formatter, code)())
+        return self._names[key]
 
     def _format(self, setting: str) -> list[tuple[bool, str]]:
         """The format, as `DateFormat.format` reads it: literal text and format codes."""
@@ -108,7 +129,7 @@ class _DateShower:
 
 def _field_display(field: models.Field, empty: Any, links: bool, dates: _DateShower) -> Callable:
     """`display_for_field` for one column's field: a choice's label translated once per
-    page, dates through `dates`, anything else as Django does it."""
+    page, dates through `dates`, text as it is, anything else as Django does it."""
     if field.flatchoices:
         try:
             labels = {key: conditional_escape(label) for key, label in field.flatchoices}
@@ -118,6 +139,8 @@ def _field_display(field: models.Field, empty: Any, links: bool, dates: _DateSho
             return lambda value: labels.get(value, empty)
     if isinstance(field, (models.DateField, models.TimeField)):  # DateTimeField included
         return lambda value: empty if value in field.empty_values else dates(value)
+    if isinstance(field, (models.CharField, models.TextField)):  # what Django does for text
+        return lambda value: empty if value in field.empty_values else str(value)
     return lambda value: display_for_field(value, field, empty, avoid_link=links)
 
 
@@ -265,14 +288,19 @@ def rows(cl: ChangeList) -> list[ResultList]:
 
 
 def large_result_list(cl: ChangeList) -> dict[str, Any]:
-    """`admin_list.result_list` with `rows`."""
+    """`admin_list.result_list` with `rows`. Without forms, each row's cells are joined
+    here into one item: the template's loop then outputs one item per row instead of
+    one per cell (six hundred a page), the same HTML."""
     headers = list(result_headers(cl))
+    results = rows(cl)
+    if not cl.formset:
+        results = [ResultList(None, [SafeString("".join(row))]) for row in results]
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "results": rows(cl),
+        "results": results,
     }
 
 
