@@ -27,8 +27,6 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from core.search import SEARCH_LIMIT
-
 COUNT_CAP = 10_000
 
 
@@ -185,12 +183,9 @@ class LargeTableAdmin(admin.ModelAdmin):
             messages.info(
                 request,
                 _(
-                    "Many rows match “%(term)s”: the most recent %(limit)s of each kind are "
-                    "shown. Add a filter or type more of the name."
+                    "Many rows match “%(term)s”, more than are shown. Add a filter or "
+                    "type more of the name."
                 )
-                % {
-                    "term": search_term.strip(),
-                    "limit": number_format(SEARCH_LIMIT, force_grouping=True),
-                },
+                % {"term": search_term.strip()},
             )
         return queryset.filter(pk__in=pks), False

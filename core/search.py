@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 # Rows taken from each way of matching; a term that matches more (a common surname)
-# shows the most recent ones and says so.
+# shows some of them (the most recent of a kind found by index) and says so.
 SEARCH_LIMIT = 200
 # Fewer characters than a trigram cannot use a trigram index.
 FREE_TEXT_MIN = 3
@@ -38,9 +38,12 @@ class NewestBy:
     ordering: str
 
 
-def matching_pks(sources: Iterable[QuerySet | NewestBy]) -> tuple[set[int], bool]:
+def matching_pks(
+    sources: Iterable[QuerySet | NewestBy], *, truncated: bool = False
+) -> tuple[set[int], bool]:
     """The primary keys each source finds (the newest `SEARCH_LIMIT` of each), and whether
-    any source had more.
+    any source had more (or, `truncated`, a source was already built on a part: the
+    first `SEARCH_LIMIT` customers with a name).
 
     A source that joins a multi-valued relation (a ticket's lines) says `.distinct()`
     itself, or is a `NewestBy`; the others must not: without DISTINCT the database can
@@ -48,7 +51,6 @@ def matching_pks(sources: Iterable[QuerySet | NewestBy]) -> tuple[set[int], bool
     """
     limit = SEARCH_LIMIT
     pks: set[int] = set()
-    truncated = False
     with _without_parallel_plans():
         for source in sources:
             if isinstance(source, NewestBy):

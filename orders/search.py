@@ -23,9 +23,11 @@ def order_search(orders: QuerySet, term: str) -> tuple[set[int], bool]:
     ]
     if "@" in term:
         sources.append(orders.filter(customer__email__iexact=term))
+    more_named = False
     if is_free_text(term):
-        sources.append(orders.filter(customer__in=customer_pks_named(term)))
-    return matching_pks(sources)
+        named, more_named = customers_named(term)
+        sources.append(orders.filter(customer__in=named))
+    return matching_pks(sources, truncated=more_named)
 
 
 def customer_search(customers: QuerySet, term: str) -> tuple[set[int], bool]:
@@ -41,9 +43,15 @@ def customer_search(customers: QuerySet, term: str) -> tuple[set[int], bool]:
     return matching_pks(sources)
 
 
-def customer_pks_named(term: str) -> list[int]:
+def customers_named(term: str) -> tuple[list[int], bool]:
     """The customers whose name holds `term` (their trigram index), at most
-    `SEARCH_LIMIT`. Found on their own first: given the list, the database looks their
-    orders up by index; given the join, it misjudges how many match and scans orders."""
+    `SEARCH_LIMIT` of them, and whether more have it. Found on their own first: given
+    the list, the database looks their orders up by index; given the join, it misjudges
+    how many match and scans orders.
+
+    They come in no order: the newest first would cost a walk of the customers' key
+    index or a sort of every match, 10 ms instead of 1.3 for a common surname among
+    100,000 customers. A search that had more says so and asks for more of the name."""
     customers = Customer.objects.filter(name__icontains=term).order_by()
-    return list(customers.values_list("pk", flat=True)[:SEARCH_LIMIT])
+    found = list(customers.values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
+    return found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.search import exact_values, is_free_text, matching_pks
-from orders.search import customer_pks_named
+from orders.search import customers_named
 
 
 def store_credit_search(entries: QuerySet, term: str) -> tuple[set[int], bool]:
@@ -20,9 +20,11 @@ def store_credit_search(entries: QuerySet, term: str) -> tuple[set[int], bool]:
     ]
     if "@" in term:
         sources.append(entries.filter(customer__email__iexact=term))
+    more_named = False
     if is_free_text(term):
-        sources.append(entries.filter(customer__in=customer_pks_named(term)))
-    return matching_pks(sources)
+        named, more_named = customers_named(term)
+        sources.append(entries.filter(customer__in=named))
+    return matching_pks(sources, truncated=more_named)
 
 
 def refund_search(refunds: QuerySet, term: str) -> tuple[set[int], bool]:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from core.search import NewestBy, exact_values, is_free_text, matching_pks, serial_q
 from orders.models import Product
-from orders.search import customer_pks_named
+from orders.search import customers_named
 
 
 def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
@@ -26,8 +26,10 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
     ]
     if "@" in term:
         sources.append(tickets.filter(order__customer__email__iexact=term))
+    more_named = False
     if is_free_text(term):
-        sources.append(tickets.filter(order__customer__in=customer_pks_named(term)))
+        named, more_named = customers_named(term)
+        sources.append(tickets.filter(order__customer__in=named))
         # Products are few (hundreds): find them first, then the tickets on their newest
         # order lines, walking the lines' (product, id) index newest first and stopping
         # at the limit; sorting every ticket of a popular product by its own pk would
@@ -40,4 +42,4 @@ def ticket_search(tickets: QuerySet, term: str) -> tuple[set[int], bool]:
                     "-lines__order_line_id",
                 )
             )
-    return matching_pks(sources)
+    return matching_pks(sources, truncated=more_named)

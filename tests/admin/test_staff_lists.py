@@ -230,10 +230,15 @@ COSTLESS_PARALLEL_PLANS = [
 ]
 
 
-@pytest.mark.django_db
-def test_a_search_with_too_many_matches_says_so(client, support, monkeypatch):
+@pytest.fixture
+def search_limit_2(monkeypatch):
+    """Each kind of match keeps 2 rows, customers with a name included."""
     monkeypatch.setattr("core.search.SEARCH_LIMIT", 2)
-    monkeypatch.setattr(admin_lists, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr("orders.search.SEARCH_LIMIT", 2)
+
+
+@pytest.mark.django_db
+def test_a_search_with_too_many_matches_says_so(client, support, search_limit_2):
     customer = CustomerFactory(name="Sanne Jansen")
     for _ in range(3):
         ticket_in(State.REQUESTED, customer=customer)
@@ -241,7 +246,22 @@ def test_a_search_with_too_many_matches_says_so(client, support, monkeypatch):
 
     response = client.get(reverse("admin:rma_ticket_changelist"), {"q": "Jansen"})
 
-    assert "Many rows match" in response.text
+    assert "Many rows match “Jansen”, more than are shown." in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["admin:rma_ticket_changelist", "admin:orders_order_changelist"])
+def test_a_name_more_customers_have_than_searched_says_so(client, support, search_limit_2, page):
+    """Three customers named Jansen with a ticket each: the search looks at two of them,
+    finds their two tickets (no more than it keeps) and must not pass for complete."""
+    for first in ["Sanne", "Daan", "Lotte"]:
+        ticket_in(State.REQUESTED, customer=CustomerFactory(name=f"{first} Jansen"))
+    client.force_login(support)
+
+    response = client.get(reverse(page), {"q": "Jansen"})
+
+    assert len(response.context["cl"].result_list) == 2
+    assert "Many rows match “Jansen”, more than are shown." in response.text
 
 
 @pytest.mark.django_db
