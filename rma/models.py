@@ -218,6 +218,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 condition=IN_THE_QUEUE,
                 name="ticket_queue_idx",
             ),
+            # The queue searched for a customer's name: the queue's tickets of the named
+            # customers' orders, from this small index alone rather than every ticket of
+            # those orders read to be checked (at a million tickets, 2,800 read for 25
+            # kept: 5.8 ms; with it, 1 ms).
+            models.Index(
+                fields=["order", "id"], condition=IN_THE_QUEUE, name="ticket_queue_order_idx"
+            ),
             # The day's turn (`mark_overdue`): the tickets not yet overdue, by the day.
             models.Index(
                 fields=["overdue_from"],
