@@ -50,8 +50,9 @@ def customers_named(term: str) -> tuple[list[int], bool]:
     how many match and scans orders.
 
     They come in no order: the newest first would cost a walk of the customers' key
-    index or a sort of every match, 10 ms instead of 1.3 for a common surname among
-    100,000 customers. A search that had more says so and asks for more of the name."""
+    index or a sort of every match: for a common surname among 100,000 customers, 3 ms
+    instead of 1 (10 ms from a cold cache). A search that had more says so and asks for
+    more of the name."""
     customers = Customer.objects.filter(name__icontains=term).order_by()
     found = list(customers.values_list("pk", flat=True)[: SEARCH_LIMIT + 1])
     return found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
