@@ -42,8 +42,8 @@ def matching_pks(
     sources: Iterable[QuerySet | NewestBy], *, truncated: bool = False
 ) -> tuple[set[int], bool]:
     """The primary keys each source finds (the newest `SEARCH_LIMIT` of each), and whether
-    any source had more (or, `truncated`, a source was already built on a part: the
-    first `SEARCH_LIMIT` customers with a name).
+    any source had more, or was built on only some of what it looks through
+    (`truncated`: `SEARCH_LIMIT` of the customers with a name).
 
     A source that joins a multi-valued relation (a ticket's lines) says `.distinct()`
     itself, or is a `NewestBy`; the others must not: without DISTINCT the database can
