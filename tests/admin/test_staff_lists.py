@@ -245,8 +245,12 @@ def test_a_search_with_too_many_matches_says_so(client, support, search_limit_2)
     client.force_login(support)
 
     response = client.get(reverse("admin:rma_ticket_changelist"), {"q": "Jansen"})
+    in_dutch = client.get(
+        reverse("admin:rma_ticket_changelist"), {"q": "Jansen"}, headers={"accept-language": "nl"}
+    )
 
     assert "Many rows match “Jansen”, more than are shown." in response.text
+    assert "Veel rijen passen bij “Jansen”, meer dan er worden getoond." in in_dutch.text
 
 
 @pytest.mark.django_db
