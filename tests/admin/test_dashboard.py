@@ -16,6 +16,7 @@ from policies.reasons import Reason
 from rma.deadlines import Stage
 from rma.models import ParcelScan, ScanOutcome, Ticket, TicketEvent, TicketLine
 from rma.selectors import tickets_overdue
+from rma.services import ticket_number_next
 from rma.states import State
 from tests.factories import (
     CustomerFactory,
@@ -33,7 +34,6 @@ from tests.vendors.cases import case_at, vendor
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/dashboard/"
-_numbers = iter(range(1, 10**6))
 
 
 def _ticket(
@@ -51,7 +51,7 @@ def _ticket(
     now = timezone.now()
     line = line or delivered_order().lines.get()
     ticket = Ticket.objects.create(
-        number=f"RMA-2026-{next(_numbers):06d}",
+        number=ticket_number_next(now.year),
         order=line.order,
         policy=ReturnPolicy.objects.get(preset="webstore4"),
         reason=reason,

@@ -28,6 +28,7 @@ from rma.chasing import dedupe_key
 from rma.deadlines import Stage
 from rma.models import Ticket, TicketEvent, TicketLine
 from rma.selectors import tickets_overdue
+from rma.services import ticket_number_next
 from rma.states import State
 from tests.factories import AMSTERDAM, UserFactory, delivered_order
 from tests.threads import in_parallel
@@ -52,9 +53,6 @@ def webstore4() -> ReturnPolicy:
     return policy
 
 
-_numbers = iter(range(1, 10**6))
-
-
 def ticket(
     state: str,
     days: int,
@@ -71,7 +69,7 @@ def ticket(
     order = delivered_order()
     line = order.lines.get()
     made = Ticket.objects.create(
-        number=f"RMA-2026-{next(_numbers):06d}",
+        number=ticket_number_next(now.year),
         order=order,
         policy=policy or webstore4(),
         reason=reason,
