@@ -38,7 +38,7 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset
         if value == ANY:
             return queryset.filter(overdue=True)
-        if value not in STAGE_LABELS:
+        if value not in SEVERITY:  # the stages it offers; the ticket list sorts the same
             return queryset.none()
         policies = ReturnPolicy.objects.all()
         return queryset.filter(
