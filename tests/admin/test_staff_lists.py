@@ -254,6 +254,22 @@ def test_a_search_with_too_many_matches_says_so(client, support, search_limit_2)
 
 
 @pytest.mark.django_db
+def test_a_search_counts_what_it_found_without_counting_again(client, support):
+    """The rows a search found are the list's count: no COUNT query repeats the search."""
+    for first in ["Sanne", "Daan", "Lotte"]:
+        ticket_in(State.REQUESTED, customer=CustomerFactory(name=f"{first} Jansen"))
+    ticket_in(State.REQUESTED, customer=CustomerFactory(name="Joost Kramer"))
+    client.force_login(support)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:rma_ticket_changelist"), {"q": "Jansen"})
+
+    assert "3 results" in response.text
+    assert len(response.context["cl"].result_list) == 3
+    assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("page", ["admin:rma_ticket_changelist", "admin:orders_order_changelist"])
 def test_a_name_more_customers_have_than_searched_says_so(client, support, search_limit_2, page):
     """Three customers named Jansen with a ticket each: the search looks at two of them,
